@@ -1,0 +1,35 @@
+# cacher — build, test, demo, bench. `make test` is the one command CI runs (via .ci/run):
+# it installs and starts everything the tests need (see tests/run.sh and tests/bed/README.md).
+
+CARGO ?= cargo
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: all build release test test-unit test-it lint demo bench clean-bed
+
+all: build
+
+build:
+	$(CARGO) build
+
+release:
+	$(CARGO) build --release
+
+## The full suite: lint, unit tests, SigV4 vectors, then the integration suite against
+## s3s-fs and moto, installed and started by tests/bed/bed.sh.
+test:
+	bash tests/run.sh
+
+## Unit tests and SigV4 vectors only (no servers).
+test-unit:
+	$(CARGO) test --workspace --lib --bins
+	$(CARGO) test -p sigv4
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+demo:
+	bash tests/demo.sh
+
+clean-bed:
+	bash tests/bed/bed.sh stop || true

@@ -1,0 +1,19 @@
+//! cacher as a library: the modules the `cacher` binary is made of, exposed so the integration
+//! tests can drive the S3 client directly against real servers. The binary (`main.rs`) is a
+//! thin shell over [`commands::run`].
+//!
+//! Invariants (kept true in ARCHITECTURE.md): `sigv4` does no I/O and never reads the clock;
+//! only `s3/` touches ureq; only `config`/`credentials` read the environment; `keys`,
+//! `tomlish`, `timefmt` and `s3::xml` are pure.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod credentials;
+pub mod error;
+pub mod keys;
+pub mod output;
+pub mod s3;
+pub mod timefmt;
+pub mod tomlish;
+pub mod transfer;

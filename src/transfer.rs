@@ -1,0 +1,300 @@
+//! Moving bytes between a local stream and S3 with bounded memory.
+//!
+//! Uploads read the source in parts: a source that fits in one part goes up in one PutObject;
+//! anything larger becomes a multipart upload whose parts are sent by `concurrency` worker
+//! threads fed through a rendezvous channel, so at most `concurrency + 1` parts are in memory
+//! whatever the size. A multipart upload owns its UploadId: every failure path aborts it (best
+//! effort: under the 4-permission policy the abort is denied, which is a warning) and reports
+//! the original error. Part sizes are planned purely ([`part_size_for`]).
+
+use std::io::{self, Read, Write};
+use std::sync::mpsc;
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::output::{self, Progress};
+use crate::s3::{self, Client};
+
+/// S3's limits: at most 10,000 parts, every part but the last at least 5 MiB.
+pub const MAX_PARTS: u64 = 10_000;
+pub const MIN_PART: u64 = 5 << 20;
+
+/// The part size for an upload: the configured size, grown (in whole MiB) so that a known
+/// size fits in 10,000 parts.
+pub fn part_size_for(known_size: Option<u64>, configured: u64) -> u64 {
+    let configured = configured.max(MIN_PART);
+    match known_size {
+        Some(n) if n.div_ceil(configured) > MAX_PARTS => {
+            let need = n.div_ceil(MAX_PARTS);
+            need.div_ceil(1 << 20) << 20
+        }
+        _ => configured,
+    }
+}
+
+/// Reads until `buf` holds `want` bytes or the source ends. Returns the bytes read.
+fn fill(r: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> io::Result<usize> {
+    buf.clear();
+    let mut total = 0;
+    // Read straight into the vector's spare capacity in large steps.
+    buf.reserve(want);
+    while total < want {
+        let n = Read::take(&mut *r, (want - total) as u64).read_to_end(buf)?;
+        if n == 0 {
+            break;
+        }
+        total += n;
+    }
+    Ok(total)
+}
+
+pub struct UploadOpts {
+    pub part_size: u64,
+    pub concurrency: usize,
+    /// Stored as `x-amz-meta-sha256` (known before the upload starts, e.g. a hashed file).
+    pub meta_sha256: Option<String>,
+    pub known_size: Option<u64>,
+}
+
+/// What an upload did.
+pub struct Uploaded {
+    pub bytes: u64,
+    /// sha256 of everything sent.
+    pub sha256: String,
+}
+
+/// Uploads everything `src` yields to `name`. `what` names the source in read errors.
+pub fn upload(
+    client: &Client,
+    name: &str,
+    src: &mut dyn Read,
+    what: &str,
+    o: &UploadOpts,
+    progress: &Progress,
+) -> Result<Uploaded> {
+    let part = part_size_for(o.known_size, o.part_size) as usize;
+    let mut first = Vec::new();
+    // One byte more than a part tells "fits in one PUT" from "needs multipart".
+    let n = fill(src, &mut first, part + 1).map_err(|e| s3::unwrap_io("reading", what, e))?;
+    if n <= part {
+        let sha = hex::encode(Sha256::digest(&first));
+        let meta = o.meta_sha256.clone().unwrap_or_else(|| sha.clone());
+        if meta != sha {
+            return Err(Error::Other(format!(
+                "{what} changed while it was being uploaded (sha256 differs from the first read)"
+            )));
+        }
+        client.put_object(name, &first, Some(&sha), Some(&meta))?;
+        progress.add(n as u64);
+        return Ok(Uploaded {
+            bytes: n as u64,
+            sha256: sha,
+        });
+    }
+    let carry = first.split_off(part);
+    multipart(client, name, src, what, o, part, first, carry, progress)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn multipart(
+    client: &Client,
+    name: &str,
+    src: &mut dyn Read,
+    what: &str,
+    o: &UploadOpts,
+    part: usize,
+    first: Vec<u8>,
+    carry: Vec<u8>,
+    progress: &Progress,
+) -> Result<Uploaded> {
+    let upload_id = client.create_multipart(name, o.meta_sha256.as_deref())?;
+    let etags: Mutex<Vec<(u32, String)>> = Mutex::new(Vec::new());
+    let failed: Mutex<Option<Error>> = Mutex::new(None);
+    let mut whole = Sha256::new();
+    let mut total: u64 = 0;
+    let mut read_err: Option<Error> = None;
+
+    // Rendezvous channel: the reader holds one part, each worker one; nothing queues.
+    let (tx, rx) = mpsc::sync_channel::<(u32, Vec<u8>)>(0);
+    let rx = Mutex::new(rx);
+    std::thread::scope(|scope| {
+        let rx = &rx;
+        let (failed, etags, upload_id) = (&failed, &etags, &upload_id);
+        for _ in 0..o.concurrency.max(1) {
+            scope.spawn(move || loop {
+                let next = rx.lock().ok().and_then(|r| r.recv().ok());
+                let Some((number, body)) = next else { return };
+                if failed.lock().map(|f| f.is_some()).unwrap_or(true) {
+                    continue; // drain: the upload is being abandoned
+                }
+                let sha = if client.settings().endpoint.https && client.settings().unsigned_payload
+                {
+                    None
+                } else {
+                    Some(hex::encode(Sha256::digest(&body)))
+                };
+                match client.upload_part(name, upload_id, number, &body, sha.as_deref()) {
+                    Ok(etag) => {
+                        progress.add(body.len() as u64);
+                        if let Ok(mut e) = etags.lock() {
+                            e.push((number, etag));
+                        }
+                    }
+                    Err(e) => {
+                        if let Ok(mut f) = failed.lock() {
+                            f.get_or_insert(e);
+                        }
+                    }
+                }
+            });
+        }
+        let mut number: u32 = 0;
+        let mut buf = first;
+        let mut carry = carry;
+        loop {
+            if buf.is_empty() {
+                break;
+            }
+            number += 1;
+            if number as u64 > MAX_PARTS {
+                read_err = Some(Error::Other(format!(
+                    "{what} is larger than 10,000 parts of {}: raise --part-size",
+                    output::human_size(part as u64)
+                )));
+                break;
+            }
+            whole.update(&buf);
+            total += buf.len() as u64;
+            if tx.send((number, std::mem::take(&mut buf))).is_err() {
+                break;
+            }
+            if failed.lock().map(|f| f.is_some()).unwrap_or(true) {
+                break;
+            }
+            // Next part: the carried byte(s) from the look-ahead, then the rest.
+            let mut next = std::mem::take(&mut carry);
+            let want = part - next.len();
+            let mut more = Vec::new();
+            match fill(src, &mut more, want) {
+                Ok(_) => {
+                    next.extend_from_slice(&more);
+                    buf = next;
+                }
+                Err(e) => {
+                    read_err = Some(s3::unwrap_io("reading", what, e));
+                    break;
+                }
+            }
+        }
+        drop(tx);
+    });
+
+    let failure = read_err.or_else(|| failed.into_inner().ok().flatten());
+    if let Some(e) = failure {
+        abort(client, name, &upload_id);
+        return Err(e);
+    }
+    let sha = hex::encode(whole.finalize());
+    if let Some(m) = &o.meta_sha256 {
+        if *m != sha {
+            abort(client, name, &upload_id);
+            return Err(Error::Other(format!(
+                "{what} changed while it was being uploaded (sha256 differs from the first read)"
+            )));
+        }
+    }
+    let mut parts = etags.into_inner().unwrap_or_default();
+    parts.sort_by_key(|p| p.0);
+    if let Err(e) = client.complete_multipart(name, &upload_id, &parts) {
+        abort(client, name, &upload_id);
+        return Err(e);
+    }
+    Ok(Uploaded {
+        bytes: total,
+        sha256: sha,
+    })
+}
+
+/// Best-effort abort: a denied abort (the 4-permission policy has no s3:AbortMultipartUpload)
+/// is a warning pointing at the lifecycle rule that cleans such leftovers.
+fn abort(client: &Client, name: &str, upload_id: &str) {
+    if let Err(e) = client.abort_multipart(name, upload_id) {
+        output::warn(&format!(
+            "could not abort the multipart upload of '{name}' ({e}); its parts stay invisible and are removed by a lifecycle rule for incomplete multipart uploads (see README)"
+        ));
+    }
+}
+
+/// Copies an object body to `w`, hashing it on the way. Returns (bytes, sha256 hex).
+pub fn copy_hashing(
+    src: &mut dyn Read,
+    w: &mut dyn Write,
+    what: &str,
+    dest: &str,
+    progress: &Progress,
+) -> Result<(u64, String)> {
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 256 << 10];
+    let mut total = 0u64;
+    loop {
+        let n = match src.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(s3::unwrap_io("reading", what, e)),
+        };
+        h.update(&buf[..n]);
+        w.write_all(&buf[..n])
+            .map_err(|e| Error::io("writing", dest, e))?;
+        total += n as u64;
+        progress.add(n as u64);
+    }
+    Ok((total, hex::encode(h.finalize())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_sizes() {
+        const MIB: u64 = 1 << 20;
+        for (size, configured, want) in [
+            (None, 16 * MIB, 16 * MIB),
+            (Some(1), 16 * MIB, 16 * MIB),
+            (Some(100 * MIB), 16 * MIB, 16 * MIB),
+            (Some(10_000 * 16 * MIB), 16 * MIB, 16 * MIB),
+            (Some(10_000 * 16 * MIB + 1), 16 * MIB, 17 * MIB),
+            (Some(1 << 40), 16 * MIB, 105 * MIB),
+            (None, MIB, 5 * MIB),
+        ] {
+            let got = part_size_for(size, configured);
+            assert_eq!(got, want, "{size:?} {configured}");
+            if let Some(n) = size {
+                assert!(n.div_ceil(got) <= MAX_PARTS);
+            }
+        }
+    }
+
+    #[test]
+    fn fill_reads_across_short_reads() {
+        struct Trickle(Vec<u8>);
+        impl Read for Trickle {
+            fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
+                if self.0.is_empty() || b.is_empty() {
+                    return Ok(0);
+                }
+                b[0] = self.0.remove(0);
+                Ok(1)
+            }
+        }
+        let mut t = Trickle((0..10).collect());
+        let mut buf = Vec::new();
+        assert_eq!(fill(&mut t, &mut buf, 4).unwrap(), 4);
+        assert_eq!(buf, vec![0, 1, 2, 3]);
+        assert_eq!(fill(&mut t, &mut buf, 100).unwrap(), 6);
+        assert_eq!(fill(&mut t, &mut buf, 100).unwrap(), 0);
+    }
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `make test`: everything the suite needs, installed and started here, then every test.
+#  1. lint (rustfmt, clippy -D warnings)
+#  2. unit tests of every crate, and the SigV4 test-vector suite
+#  3. the test bed: s3s-fs and moto installed (cached under ~/.cache/cacher-testbed) and started
+#  4. the integration suite (tests/it) once per server, with that server's CACHER_TEST_* env
+# The servers this script started are stopped on exit, whatever happened.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "lint"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "unit tests and SigV4 vectors"
+cargo test --workspace --lib --bins --tests --exclude cacher
+cargo test -p cacher --lib --bins
+
+step "test bed: install"
+bash tests/bed/bed.sh install
+
+trap 'bash tests/bed/bed.sh stop || true' EXIT
+step "test bed: start"
+bash tests/bed/bed.sh start
+
+# Build the integration binary once, outside the per-server runs.
+cargo test -p cacher --test it --no-run
+
+failed=()
+for server in ${CACHER_TEST_SERVERS:-s3s-fs moto}; do
+  step "integration tests against $server"
+  envfile=$(bash tests/bed/bed.sh env "$server")
+  if ! ( set -a; . "$envfile"; set +a; cargo test -p cacher --test it -- --test-threads "${CACHER_TEST_THREADS:-4}" ); then
+    failed+=("$server")
+  fi
+done
+
+if ((${#failed[@]})); then
+  echo "integration tests failed against: ${failed[*]}" >&2
+  exit 1
+fi
+echo "all suites passed"
