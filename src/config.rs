@@ -2,8 +2,8 @@
 //! resolved once into a validated [`Config`] (SPEC §2), remembering where each value came from
 //! so `doctor` can say.
 //!
-//! Precedence for every setting: flag > `CACHER_<NAME>` > config file > `AWS_*`/AWS shared files
-//! > default. Only this module and `credentials.rs` read the environment, and they read it
+//! Precedence for every setting: flag, then `CACHER_<NAME>`, then the config file, then
+//! `AWS_*`/AWS shared files, then the default. Only this module and `credentials.rs` read the environment, and they read it
 //! through an [`Env`] snapshot so tests can hand in their own.
 
 use std::collections::HashMap;

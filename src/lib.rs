@@ -6,6 +6,7 @@
 //! only `s3/` touches ureq; only `config`/`credentials` read the environment; `keys`,
 //! `tomlish`, `timefmt` and `s3::xml` are pure.
 
+pub mod archive;
 pub mod cli;
 pub mod commands;
 pub mod config;

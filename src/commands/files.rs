@@ -252,6 +252,7 @@ pub fn download(
     // 3. a miss (or a corrupted entry with a URL): fetch the URL
     let Some(url) = url else {
         sink.discard();
+        confirm_bucket(ctx, &client)?;
         return Err(Error::Miss {
             key: key.to_string(),
         });
@@ -288,6 +289,7 @@ pub fn download(
     output::summary("miss, fetched", key, bytes, elapsed);
 
     // 4. seed the cache; failing to is only a warning (the user has the file)
+    let seed_start = std::time::Instant::now();
     let seeded = match &dest_path {
         Some(p) => seed_from_file(ctx, &client, &name, p, &actual, bytes),
         None => {
@@ -296,7 +298,7 @@ pub fn download(
         }
     };
     match seeded {
-        Ok(()) => output::summary("stored", key, bytes, elapsed),
+        Ok(()) => output::summary("stored", key, bytes, seed_start.elapsed()),
         Err(e) => output::warn(&format!("could not store '{key}' in the cache: {e}")),
     }
     Ok(0)
@@ -332,7 +334,11 @@ fn seed_from_file(
 
 /// The newest object whose key starts with `prefix` (ties: the greatest key). With the arch
 /// suffix on, only keys carrying this machine's suffix count (SPEC §1).
-fn newest_under(ctx: &Ctx, client: &Client, prefix: &str) -> Result<Option<ObjectEntry>> {
+pub(super) fn newest_under(
+    ctx: &Ctx,
+    client: &Client,
+    prefix: &str,
+) -> Result<Option<ObjectEntry>> {
     let full = ctx.list_prefix(prefix, false);
     let suffix = crate::keys::arch_suffix();
     let mut best: Option<(i64, ObjectEntry)> = None;
@@ -430,11 +436,21 @@ fn hash_file(path: &Path) -> Result<(String, u64)> {
 pub fn exists(ctx: &Ctx, key: &str) -> Result<i32> {
     let name = ctx.object(key)?;
     let client = ctx.client()?;
-    Ok(if client.head_object(&name)?.is_some() {
-        0
-    } else {
-        1
-    })
+    if client.head_object(&name)?.is_some() {
+        return Ok(0);
+    }
+    confirm_bucket(ctx, &client)?;
+    Ok(1)
+}
+
+/// A miss must mean "the bucket is fine, the key is not there" (exit 1/3), but some servers
+/// answer a GET/HEAD in a missing bucket with a plain 404 or even NoSuchKey (s3s-fs). A 1-key
+/// listing under the prefix (allowed by s3:ListBucket) tells the two apart; it costs one
+/// request, and only on a miss.
+pub(super) fn confirm_bucket(ctx: &Ctx, client: &Client) -> Result<()> {
+    client
+        .list_page(&ctx.list_prefix("", false), None, None, Some(1))
+        .map(drop)
 }
 
 // ---------------------------------------------------------------- list

@@ -4,6 +4,7 @@
 //! Each command family lives in its own file: `files.rs` (download/upload/exists/list/delete),
 //! `setup.rs` (init/doctor). `key` and `version` need no config and are handled here.
 
+mod dir;
 mod files;
 mod setup;
 
@@ -157,9 +158,17 @@ pub fn run(globals: Globals, cmd: Command, env: Env) -> Result<i32> {
             recursive,
             dry_run,
         } => files::delete(&ctx, &keys, recursive.as_deref(), dry_run),
-        Command::DirUpload { .. } | Command::DirDownload { .. } => Err(Error::Other(
-            "'cacher dir' is not available in this build yet".into(),
-        )),
+        Command::DirUpload {
+            key,
+            dir,
+            force,
+            level,
+        } => dir::upload(&ctx, &key, &dir, force, level.as_deref()),
+        Command::DirDownload {
+            key,
+            dir,
+            restore_keys,
+        } => dir::download(&ctx, &key, &dir, &restore_keys),
         Command::DockerUpload { .. } | Command::DockerDownload { .. } => Err(Error::Other(
             "'cacher docker' is not available in this build yet".into(),
         )),

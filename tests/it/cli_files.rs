@@ -97,7 +97,7 @@ fn upload_exists_download_list_delete() {
     // list
     let r = Cacher::new(&srv, &p).run(["list"]);
     r.code(0);
-    assert_eq!(r.out().trim(), format!("{:>30} a/", "PRE"));
+    assert_eq!(r.out().trim_end(), format!("{:>30} a/", "PRE"));
     let r = Cacher::new(&srv, &p).run(["list", "a/"]);
     r.code(0);
     let line = r.out();
@@ -579,9 +579,7 @@ fn doctor_and_init() {
     let t = TempDir::new("init");
     std::fs::write(t.join("id"), &srv.key_id).unwrap();
     std::fs::write(t.join("secret"), &srv.secret).unwrap();
-    let c = Cacher::bare();
-    let cfg = c.home.join(".config/cacher/config.toml");
-    let r = c.run([
+    let r = Cacher::bare().run([
         "init",
         "--endpoint",
         &srv.endpoint,
@@ -597,6 +595,7 @@ fn doctor_and_init() {
         t.join("secret").to_str().unwrap(),
     ]);
     r.code(0);
+    let cfg = r.home.as_ref().unwrap().join(".config/cacher/config.toml");
     let text = std::fs::read_to_string(&cfg).unwrap();
     assert!(
         text.contains(&format!("bucket = \"{}\"", srv.bucket)),

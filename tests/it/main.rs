@@ -7,7 +7,9 @@
 //! test` sets everything up); they never skip silently.
 
 mod cli_files;
+mod dir;
 mod faultproxy;
+mod limited;
 mod s3_client;
 
 use std::path::{Path, PathBuf};
@@ -191,7 +193,9 @@ impl Cacher {
         S: AsRef<std::ffi::OsStr>,
     {
         self.cmd.args(args);
-        Run::from(self.cmd.output().expect("run cacher"))
+        let mut r = Run::from(self.cmd.output().expect("run cacher"));
+        r.home = Some(self.home);
+        r
     }
 
     pub fn run_stdin<I, S>(mut self, args: I, input: &[u8]) -> Run
@@ -213,7 +217,9 @@ impl Cacher {
         });
         let out = child.wait_with_output().unwrap();
         writer.join().unwrap();
-        Run::from(out)
+        let mut r = Run::from(out);
+        r.home = Some(self.home);
+        r
     }
 }
 
@@ -221,6 +227,8 @@ pub struct Run {
     pub code: i32,
     pub stdout: Vec<u8>,
     pub stderr: String,
+    /// The run's HOME, kept alive so a test can look at what the run wrote there.
+    pub home: Option<TempDir>,
 }
 
 impl From<Output> for Run {
@@ -229,6 +237,7 @@ impl From<Output> for Run {
             code: o.status.code().unwrap_or(-1),
             stdout: o.stdout,
             stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            home: None,
         }
     }
 }

@@ -1,0 +1,253 @@
+//! `dir upload` and `dir download` (SPEC §1, §6): a directory as a zstd tar stream, streamed
+//! both ways with no temporary archive on disk.
+//!
+//! Upload: a packing thread writes tar+zstd into a bounded in-memory pipe that the multipart
+//! uploader reads, so memory stays at a few MiB plus the parts in flight. Download: the object
+//! stream is decoded and unpacked into a staging directory beside DIR, which replaces DIR only
+//! after the whole archive was read and its checksum verified.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::time::Instant;
+
+use super::files::{confirm_bucket, newest_under};
+use super::Ctx;
+use crate::archive;
+use crate::error::{Error, Result};
+use crate::output::{self, Progress};
+use crate::transfer::{self, UploadOpts};
+
+const CHUNK: usize = 1 << 20;
+
+/// The writing half of an in-memory pipe: 1 MiB chunks over a channel of 4, so the packer runs
+/// at most 4 MiB ahead of the uploader.
+struct PipeWriter {
+    tx: SyncSender<Vec<u8>>,
+    buf: Vec<u8>,
+}
+
+impl Write for PipeWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK + 64 * 1024));
+            self.tx
+                .send(chunk)
+                .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the upload stopped"))?;
+        }
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The reading half. The stream ends cleanly only when the packer finished (`done` is set
+/// before the channel closes); a packer that failed drops the channel without setting it, which
+/// becomes a read error, so a half archive is never uploaded as if complete.
+struct PipeReader {
+    rx: Receiver<Vec<u8>>,
+    cur: Vec<u8>,
+    pos: usize,
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Read for PipeReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.pos >= self.cur.len() {
+            match self.rx.recv() {
+                Ok(c) => {
+                    self.cur = c;
+                    self.pos = 0;
+                }
+                Err(_) if self.done.load(std::sync::atomic::Ordering::Acquire) => return Ok(0),
+                Err(_) => return Err(io::Error::other("packing the directory failed")),
+            }
+        }
+        let n = out.len().min(self.cur.len() - self.pos);
+        out[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+fn threads() -> u32 {
+    std::thread::available_parallelism()
+        .map(|n| n.get() as u32)
+        .unwrap_or(1)
+        .min(8)
+}
+
+pub fn upload(ctx: &Ctx, key: &str, dir: &Path, force: bool, level: Option<&str>) -> Result<i32> {
+    let name = ctx.object(key)?;
+    let md = fs::metadata(dir).map_err(|e| Error::io("dir upload: reading", dir, e))?;
+    if !md.is_dir() {
+        return Err(Error::Usage(format!(
+            "dir upload: {} is not a directory (use 'cacher upload' for files)",
+            dir.display()
+        )));
+    }
+    let level: i32 = match level {
+        Some(l) => l
+            .parse()
+            .map_err(|_| Error::Usage(format!("dir upload: bad --level '{l}'")))?,
+        None => ctx.cfg.level,
+    };
+    let client = ctx.client()?;
+    if !force && client.head_object(&name)?.is_some() {
+        output::info(&format!(
+            "skipped '{key}': already in the cache (use --force to overwrite)"
+        ));
+        return Ok(0);
+    }
+    let start = Instant::now();
+    let (tx, rx) = sync_channel::<Vec<u8>>(4);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut reader = PipeReader {
+        rx,
+        cur: Vec::new(),
+        pos: 0,
+        done: done.clone(),
+    };
+    let progress = Progress::new(format!("uploading '{key}'"), None);
+    let (packed, uploaded) = std::thread::scope(|s| {
+        let packer = s.spawn(|| {
+            let mut w = PipeWriter {
+                tx,
+                buf: Vec::with_capacity(CHUNK + 64 * 1024),
+            };
+            let stats = archive::pack(dir, &mut w, level, threads())?;
+            // `done` before the channel closes (finish drops the sender), so the reader sees
+            // a clean end rather than a failed packer.
+            let last = std::mem::take(&mut w.buf);
+            done.store(true, std::sync::atomic::Ordering::Release);
+            if !last.is_empty() {
+                w.tx.send(last)
+                    .map_err(|_| Error::Other("dir upload: the upload stopped".into()))?;
+            }
+            drop(w);
+            Ok::<_, Error>(stats)
+        });
+        let opts = UploadOpts {
+            part_size: ctx.cfg.part_size,
+            concurrency: ctx.cfg.concurrency,
+            meta_sha256: None,
+            known_size: None,
+        };
+        let up = transfer::upload(
+            &client,
+            &name,
+            &mut reader,
+            &dir.display().to_string(),
+            &opts,
+            &progress,
+        );
+        // Dropping the reader unblocks a packer still writing after a failed upload.
+        drop(reader);
+        let packed = packer
+            .join()
+            .unwrap_or_else(|_| Err(Error::Other("the packing thread panicked".into())));
+        (packed, up)
+    });
+    progress.finish();
+    // The packer's own error says more than the upload's "packing failed".
+    let stats = match (packed, uploaded) {
+        (Err(e), _) => return Err(e),
+        (Ok(_), Err(e)) => return Err(e),
+        (Ok(stats), Ok(up)) => (stats, up),
+    };
+    let (stats, up) = stats;
+    output::summary(
+        &format!(
+            "stored {} entries ({}) as",
+            stats.entries,
+            output::human_size(stats.bytes)
+        ),
+        key,
+        up.bytes,
+        start.elapsed(),
+    );
+    Ok(0)
+}
+
+fn running_as_root() -> bool {
+    // /proc/self belongs to the process's effective user: no libc call needed.
+    fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
+}
+
+pub fn download(ctx: &Ctx, key: &str, dir: &Path, restore_keys: &[String]) -> Result<i32> {
+    let name = ctx.object(key)?;
+    archive::check_replaceable(dir, ctx.env.home().as_deref())?;
+    let client = ctx.client()?;
+    let mut used_key = key.to_string();
+    let mut found = client.get_object(&name, None)?;
+    if found.is_none() {
+        for rk in restore_keys {
+            if let Some(entry) = newest_under(ctx, &client, rk)? {
+                used_key = ctx.relative(&entry.key).to_string();
+                found = client.get_object(&entry.key, None)?;
+                if found.is_some() {
+                    break;
+                }
+            }
+        }
+    }
+    let Some(mut obj) = found else {
+        confirm_bucket(ctx, &client)?;
+        return Err(Error::Miss {
+            key: key.to_string(),
+        });
+    };
+    let start = Instant::now();
+    archive::clean_stale(dir);
+    let staging = archive::sibling(dir, "staging")?;
+    if let Some(parent) = staging.parent() {
+        fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
+    }
+    fs::create_dir(&staging).map_err(|e| Error::io("creating", &staging, e))?;
+    let size = obj.remaining();
+    let progress = Progress::new(format!("restoring '{used_key}'"), Some(size));
+    let mut counted = Counted {
+        inner: &mut obj,
+        progress: &progress,
+    };
+    let unpacked = archive::unpack(&mut counted, &staging, running_as_root());
+    progress.finish();
+    let entries = match unpacked {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    if let Err(e) = archive::replace_dir(&staging, dir) {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    let what = if used_key == key {
+        format!("hit, restored {entries} entries of")
+    } else {
+        format!("hit (restore key '{used_key}'), restored {entries} entries for")
+    };
+    output::summary(&what, key, size, start.elapsed());
+    Ok(0)
+}
+
+/// Counts bytes for the progress line as they are read.
+struct Counted<'a, R: Read> {
+    inner: &'a mut R,
+    progress: &'a Progress,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.add(n as u64);
+        Ok(n)
+    }
+}
