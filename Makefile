@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all build release test test-unit test-it lint demo bench clean-bed
+.PHONY: all build release test test-unit lint demo bench static dist clean-bed
 
 all: build
 
@@ -30,6 +30,18 @@ lint:
 
 demo:
 	bash tests/demo.sh
+
+## Benchmarks against the tools users run today (asserts nothing about time).
+bench:
+	bash bench/run.sh
+
+## A fully static, stripped x86_64 musl binary: target/x86_64-unknown-linux-musl/release/cacher
+static:
+	bash scripts/static.sh amd64
+
+## dist/cacher-linux-amd64, dist/cacher-linux-arm64 and dist/checksums.txt
+dist:
+	bash scripts/dist.sh
 
 clean-bed:
 	bash tests/bed/bed.sh stop || true
