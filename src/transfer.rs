@@ -254,6 +254,214 @@ pub fn copy_hashing(
     Ok((total, hex::encode(h.finalize())))
 }
 
+/// Reads an object with concurrent ranged GETs, in order, with bounded memory.
+///
+/// The first request asks for the first `chunk` bytes; its `Content-Range` tells the size. A
+/// small object is served straight from that response. A larger one is served from it too,
+/// while `concurrency` workers fetch the following chunks (each a resumable `ObjectReader`
+/// pinned with `If-Match` to the first response's ETag) into memory, at most `concurrency`
+/// chunks ahead of the consumer. `f` gets `None` when the key does not exist.
+pub fn read_object<T>(
+    client: &Client,
+    name: &str,
+    chunk: u64,
+    concurrency: usize,
+    f: impl FnOnce(Option<(&mut dyn Read, &s3::ObjectMeta)>) -> Result<T>,
+) -> Result<T> {
+    let chunk = chunk.max(1 << 20);
+    let first = match client.get_object(name, Some((0, chunk - 1))) {
+        Ok(Some(r)) => r,
+        Ok(None) => return f(None),
+        // An empty object has no byte 0: S3 answers 416 to any range.
+        Err(Error::S3 { status: 416, .. }) => match client.get_object(name, None)? {
+            Some(mut r) => {
+                let meta = r.meta.clone();
+                return f(Some((&mut r, &meta)));
+            }
+            None => return f(None),
+        },
+        Err(e) => return Err(e),
+    };
+    let mut first = first;
+    let meta = first.meta.clone();
+    if meta.size <= chunk {
+        return f(Some((&mut first, &meta)));
+    }
+    let chunks = meta.size.div_ceil(chunk);
+    let shared = Shared {
+        state: Mutex::new(State {
+            ready: Default::default(),
+            free: Vec::new(),
+            next_to_fetch: 1,
+            consumed: 1,
+            failed: None,
+            cancelled: false,
+        }),
+        cond: std::sync::Condvar::new(),
+    };
+    let window = concurrency.max(1) as u64;
+    std::thread::scope(|scope| {
+        for _ in 0..concurrency.max(1) {
+            let (shared, meta) = (&shared, &meta);
+            scope.spawn(move || loop {
+                let (i, buf) = {
+                    let Ok(mut st) = shared.state.lock() else {
+                        return;
+                    };
+                    loop {
+                        if st.cancelled || st.failed.is_some() || st.next_to_fetch >= chunks {
+                            return;
+                        }
+                        if st.next_to_fetch < st.consumed + window {
+                            break;
+                        }
+                        st = match shared.cond.wait(st) {
+                            Ok(g) => g,
+                            Err(_) => return,
+                        };
+                    }
+                    st.next_to_fetch += 1;
+                    (st.next_to_fetch - 1, st.free.pop().unwrap_or_default())
+                };
+                let a = i * chunk;
+                let b = (a + chunk).min(meta.size) - 1;
+                let got = fetch_range(client, name, a, b, meta.etag.as_deref(), buf);
+                let Ok(mut st) = shared.state.lock() else {
+                    return;
+                };
+                match got {
+                    Ok(buf) => {
+                        st.ready.insert(i, buf);
+                    }
+                    Err(e) => {
+                        st.failed.get_or_insert(e);
+                    }
+                }
+                shared.cond.notify_all();
+            });
+        }
+        let mut reader = Ranged {
+            first: Some(first),
+            shared: &shared,
+            cur: Vec::new(),
+            pos: 0,
+            index: 0,
+            chunks,
+        };
+        let out = f(Some((&mut reader, &meta)));
+        if let Ok(mut st) = shared.state.lock() {
+            st.cancelled = true;
+        }
+        shared.cond.notify_all();
+        out
+    })
+}
+
+/// Fetches bytes a..=b into `buf` (a recycled buffer: reusing the same few chunk buffers keeps
+/// the allocator from growing the heap with every freed 16 MiB chunk).
+fn fetch_range(
+    client: &Client,
+    name: &str,
+    a: u64,
+    b: u64,
+    etag: Option<&str>,
+    mut buf: Vec<u8>,
+) -> Result<Vec<u8>> {
+    let mut r = client
+        .get_object_if(name, Some((a, b)), etag)?
+        .ok_or_else(|| {
+            Error::Other(format!(
+                "GET '{name}': the object disappeared during the download"
+            ))
+        })?;
+    buf.clear();
+    buf.reserve_exact((b - a + 1) as usize);
+    r.read_to_end(&mut buf)
+        .map_err(|e| s3::unwrap_io("reading", name, e))?;
+    if buf.len() as u64 != b - a + 1 {
+        return Err(Error::Other(format!(
+            "GET '{name}': range {a}-{b} returned {} bytes",
+            buf.len()
+        )));
+    }
+    Ok(buf)
+}
+
+struct State {
+    ready: std::collections::HashMap<u64, Vec<u8>>,
+    /// Buffers the reader is done with, for the workers to reuse.
+    free: Vec<Vec<u8>>,
+    next_to_fetch: u64,
+    consumed: u64,
+    failed: Option<Error>,
+    cancelled: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    cond: std::sync::Condvar,
+}
+
+/// The in-order reader over chunk 0 (streamed) and the prefetched chunks.
+struct Ranged<'a, 'c> {
+    first: Option<s3::ObjectReader<'c>>,
+    shared: &'a Shared,
+    cur: Vec<u8>,
+    pos: usize,
+    index: u64,
+    chunks: u64,
+}
+
+impl Read for Ranged<'_, '_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if let Some(f) = self.first.as_mut() {
+            let n = f.read(out)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            self.first = None;
+            self.index = 1;
+        }
+        while self.pos >= self.cur.len() {
+            if self.index >= self.chunks {
+                return Ok(0);
+            }
+            let mut st = self
+                .shared
+                .state
+                .lock()
+                .map_err(|_| io::Error::other("download worker panicked"))?;
+            loop {
+                if let Some(buf) = st.ready.remove(&self.index) {
+                    let done = std::mem::replace(&mut self.cur, buf);
+                    if done.capacity() > 0 {
+                        st.free.push(done);
+                    }
+                    self.pos = 0;
+                    self.index += 1;
+                    st.consumed = self.index;
+                    self.shared.cond.notify_all();
+                    break;
+                }
+                if let Some(e) = st.failed.take() {
+                    st.cancelled = true;
+                    self.shared.cond.notify_all();
+                    return Err(io::Error::other(e));
+                }
+                st = self
+                    .shared
+                    .cond
+                    .wait(st)
+                    .map_err(|_| io::Error::other("download worker panicked"))?;
+            }
+        }
+        let n = out.len().min(self.cur.len() - self.pos);
+        out[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

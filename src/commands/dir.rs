@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::time::Instant;
 
-use super::files::{confirm_bucket, newest_under};
+use super::files::{confirm_bucket, with_hit};
 use super::Ctx;
 use crate::archive;
 use crate::error::{Error, Result};
@@ -184,67 +184,62 @@ pub fn download(ctx: &Ctx, key: &str, dir: &Path, restore_keys: &[String]) -> Re
     let name = ctx.object(key)?;
     archive::check_replaceable(dir, ctx.env.home().as_deref())?;
     let client = ctx.client()?;
-    let mut used_key = key.to_string();
-    let mut found = client.get_object(&name, None)?;
-    if found.is_none() {
-        for rk in restore_keys {
-            if let Some(entry) = newest_under(ctx, &client, rk)? {
-                used_key = ctx.relative(&entry.key).to_string();
-                found = client.get_object(&entry.key, None)?;
-                if found.is_some() {
-                    break;
-                }
-            }
-        }
-    }
-    let Some(mut obj) = found else {
-        confirm_bucket(ctx, &client)?;
-        return Err(Error::Miss {
-            key: key.to_string(),
-        });
-    };
-    let start = Instant::now();
     archive::clean_stale(dir);
     let staging = archive::sibling(dir, "staging")?;
-    if let Some(parent) = staging.parent() {
-        fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
-    }
-    fs::create_dir(&staging).map_err(|e| Error::io("creating", &staging, e))?;
-    let size = obj.remaining();
-    let progress = Progress::new(format!("restoring '{used_key}'"), Some(size));
-    let mut counted = Counted {
-        inner: &mut obj,
-        progress: &progress,
-    };
-    let unpacked = archive::unpack(&mut counted, &staging, running_as_root());
-    progress.finish();
-    let entries = match unpacked {
-        Ok(n) => n,
-        Err(e) => {
+    let start = Instant::now();
+    let hit = with_hit(ctx, &client, &name, restore_keys, |obj, r, meta| {
+        if let Some(parent) = staging.parent() {
+            fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
+        }
+        fs::create_dir(&staging).map_err(|e| Error::io("creating", &staging, e))?;
+        let progress = Progress::new(
+            format!("restoring '{}'", ctx.relative(obj)),
+            Some(meta.size),
+        );
+        let mut counted = Counted {
+            inner: r,
+            progress: &progress,
+        };
+        let unpacked = archive::unpack(&mut counted, &staging, running_as_root());
+        progress.finish();
+        Ok((obj.to_string(), meta.size, unpacked))
+    });
+    let (obj, size, entries) = match hit {
+        Ok(Some((obj, size, Ok(n)))) => (obj, size, n),
+        Ok(Some((_, _, Err(e)))) | Err(e) => {
             let _ = fs::remove_dir_all(&staging);
             return Err(e);
+        }
+        Ok(None) => {
+            confirm_bucket(ctx, &client)?;
+            return Err(Error::Miss {
+                key: key.to_string(),
+            });
         }
     };
     if let Err(e) = archive::replace_dir(&staging, dir) {
         let _ = fs::remove_dir_all(&staging);
         return Err(e);
     }
-    let what = if used_key == key {
+    let what = if obj == name {
         format!("hit, restored {entries} entries of")
     } else {
-        format!("hit (restore key '{used_key}'), restored {entries} entries for")
+        format!(
+            "hit (restore key '{}'), restored {entries} entries for",
+            ctx.relative(&obj)
+        )
     };
     output::summary(&what, key, size, start.elapsed());
     Ok(0)
 }
 
 /// Counts bytes for the progress line as they are read.
-struct Counted<'a, R: Read> {
+struct Counted<'a, R: Read + ?Sized> {
     inner: &'a mut R,
     progress: &'a Progress,
 }
 
-impl<R: Read> Read for Counted<'_, R> {
+impl<R: Read + ?Sized> Read for Counted<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.progress.add(n as u64);

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use super::Ctx;
 use crate::error::{Error, Result};
 use crate::output::{self, Progress};
-use crate::s3::{http, Client, ObjectEntry};
+use crate::s3::{http, Client, ObjectEntry, ObjectMeta};
 use crate::timefmt;
 use crate::transfer::{self, UploadOpts};
 
@@ -175,48 +175,38 @@ pub fn download(
     let client = ctx.client()?;
     let mut sink = Sink::open(dest)?;
 
-    // 1. the key itself
-    let mut found = client.get_object(&name, None);
-    let mut used_key = key.to_string();
-    // 2. restore keys, in order, on a miss
-    if matches!(found, Ok(None)) {
-        for rk in restore_keys {
-            if let Some(entry) = newest_under(ctx, &client, rk)? {
-                used_key = ctx.relative(&entry.key).to_string();
-                found = client.get_object(&entry.key, None);
-                if !matches!(found, Ok(None)) {
-                    break;
-                }
-            }
-        }
-    }
-    let found = match found {
-        Ok(f) => f,
+    // 1. the key itself, else 2. the newest object under each restore key
+    let hit = with_hit(ctx, &client, &name, restore_keys, |obj, r, meta| {
+        let shown = ctx.relative(obj).to_string();
+        let progress = Progress::new(format!("downloading '{shown}'"), Some(meta.size));
+        let dest_name = sink.name();
+        let res = transfer::copy_hashing(
+            r,
+            sink.writer(),
+            &format!("'{shown}'"),
+            &dest_name,
+            &progress,
+        );
+        progress.finish();
+        res.map(|(bytes, actual)| {
+            (
+                obj.to_string(),
+                bytes,
+                actual,
+                meta.sha256.clone(),
+                progress.elapsed(),
+            )
+        })
+    });
+    let hit = match hit {
+        Ok(h) => h,
         Err(e) => {
             sink.discard();
             return Err(e);
         }
     };
-
-    if let Some(mut obj) = found {
-        let progress = Progress::new(format!("downloading '{used_key}'"), Some(obj.remaining()));
-        let stored_sha = obj.meta.sha256.clone();
-        let dest_name = sink.name();
-        let res = transfer::copy_hashing(
-            &mut obj,
-            sink.writer(),
-            &format!("'{used_key}'"),
-            &dest_name,
-            &progress,
-        );
-        progress.finish();
-        let (bytes, actual) = match res {
-            Ok(x) => x,
-            Err(e) => {
-                sink.discard();
-                return Err(e);
-            }
-        };
+    if let Some((obj, bytes, actual, stored_sha, elapsed)) = hit {
+        let used_key = ctx.relative(&obj).to_string();
         let checked = verify(
             &format!("cached '{used_key}'"),
             &actual,
@@ -228,12 +218,12 @@ pub fn download(
         match checked {
             Ok(()) => {
                 sink.commit()?;
-                let what = if used_key == key {
+                let what = if obj == name {
                     "hit".to_string()
                 } else {
-                    format!("hit (restore key) '{used_key}' for")
+                    format!("hit (restore key '{used_key}') for")
                 };
-                output::summary(&what, key, bytes, progress.elapsed());
+                output::summary(&what, key, bytes, elapsed);
                 return Ok(0);
             }
             Err(e) if url.is_some() && !matches!(sink, Sink::Stdout(_)) => {
@@ -330,6 +320,36 @@ fn seed_from_file(
     );
     progress.finish();
     r.map(drop)
+}
+
+/// Reads the object `name`, else the newest object under each restore key in turn, through
+/// `f` (object name, body, metadata), with concurrent ranged GETs for large objects. `None`
+/// when nothing was found.
+pub(super) fn with_hit<T>(
+    ctx: &Ctx,
+    client: &Client,
+    name: &str,
+    restore_keys: &[String],
+    mut f: impl FnMut(&str, &mut dyn Read, &ObjectMeta) -> Result<T>,
+) -> Result<Option<T>> {
+    let (chunk, conc) = (ctx.cfg.part_size, ctx.cfg.concurrency);
+    let mut try_one = |obj: &str| {
+        transfer::read_object(client, obj, chunk, conc, |found| match found {
+            None => Ok(None),
+            Some((r, meta)) => f(obj, r, meta).map(Some),
+        })
+    };
+    if let Some(t) = try_one(name)? {
+        return Ok(Some(t));
+    }
+    for rk in restore_keys {
+        if let Some(entry) = newest_under(ctx, client, rk)? {
+            if let Some(t) = try_one(&entry.key)? {
+                return Ok(Some(t));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// The newest object whose key starts with `prefix` (ties: the greatest key). With the arch

@@ -382,9 +382,22 @@ impl Client {
         name: &str,
         range: Option<(u64, u64)>,
     ) -> Result<Option<ObjectReader<'_>>> {
+        self.get_object_if(name, range, None)
+    }
+
+    /// GetObject with `If-Match`, so the ranges of one download all come from one version.
+    pub fn get_object_if(
+        &self,
+        name: &str,
+        range: Option<(u64, u64)>,
+        if_match: Option<&str>,
+    ) -> Result<Option<ObjectReader<'_>>> {
         let mut c = Call::new("GET", "GET", Some(name));
         if let Some((a, b)) = range {
             c.headers.push(("range".into(), format!("bytes={a}-{b}")));
+        }
+        if let Some(e) = if_match {
+            c.headers.push(("if-match".into(), e.to_string()));
         }
         let resp = match self.call(&c) {
             Ok(r) => r,

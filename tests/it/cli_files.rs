@@ -256,7 +256,10 @@ fn stdin_upload_multipart_and_force() {
         .env("CACHER_PART_SIZE", "5MiB")
         .run_stdin(["upload", "s", "-"], &body)
         .code(0);
-    let r = Cacher::new(&srv, &p).run(["download", "s", "-"]);
+    // downloaded in 5 MiB ranges, concurrently, reassembled in order
+    let r = Cacher::new(&srv, &p)
+        .env("CACHER_PART_SIZE", "5MiB")
+        .run(["download", "s", "-"]);
     r.code(0);
     assert!(r.stdout == body, "multipart stdin upload round-trips");
     Cacher::new(&srv, &p)

@@ -10,6 +10,7 @@ mod cli_files;
 mod dir;
 mod faultproxy;
 mod limited;
+mod memory;
 mod s3_client;
 
 use std::path::{Path, PathBuf};

@@ -339,3 +339,60 @@ fn unreachable_endpoint_fails_fast_and_retryable() {
     assert!(matches!(e, Error::Network { .. }), "{e:?}");
     assert!(started.elapsed().as_secs() < 30);
 }
+
+#[test]
+fn ranged_concurrent_read_is_in_order_and_survives_cuts() {
+    let srv = Server::get();
+    let c = srv.client();
+    let name = format!("{}/ranged.bin", unique("ranged"));
+    let body = data((5 << 20) + 12345, 6);
+    c.put_object(&name, &body, None, None).unwrap();
+    let read = |client: &Client| {
+        transfer::read_object(client, &name, 1 << 20, 3, |found| {
+            let (r, meta) = found.expect("object exists");
+            assert_eq!(meta.size, body.len() as u64);
+            let mut v = Vec::new();
+            r.read_to_end(&mut v).unwrap();
+            Ok(v)
+        })
+        .unwrap()
+    };
+    assert!(read(&c) == body, "ranged read differs");
+
+    // Cut two of the range responses mid-body: each resumes from where it stopped.
+    let proxy = FaultProxy::start(srv.addr());
+    proxy.add(Some("GET"), None, Fault::CutBody(300_000), 2);
+    let mut s = srv.settings();
+    s.endpoint = cacher::s3::Endpoint::parse(&proxy.endpoint()).unwrap();
+    let pc = Client::new(s).unwrap();
+    assert!(read(&pc) == body, "ranged read through cuts differs");
+    assert!(proxy.unfired().is_empty());
+    let ranged = proxy
+        .log()
+        .iter()
+        .filter(|l| l.contains("[range: bytes="))
+        .count();
+    assert!(
+        ranged >= 6 + 2,
+        "6 chunks plus 2 resumes: {:?}",
+        proxy.log()
+    );
+
+    // a missing key and an empty object
+    assert!(
+        transfer::read_object(&c, &format!("{name}.missing"), 1 << 20, 3, |f| Ok(
+            f.is_none()
+        ))
+        .unwrap()
+    );
+    let empty = format!("{name}.empty");
+    c.put_object(&empty, b"", None, None).unwrap();
+    let n = transfer::read_object(&c, &empty, 1 << 20, 3, |f| {
+        let (r, _) = f.unwrap();
+        let mut v = Vec::new();
+        r.read_to_end(&mut v).unwrap();
+        Ok(v.len())
+    })
+    .unwrap();
+    assert_eq!(n, 0);
+}
