@@ -18,6 +18,8 @@ pub enum Fault {
     Status(u16, &'static str),
     /// Forward, then relay only this many body bytes and drop the connection.
     CutBody(usize),
+    /// `403 RequestTimeTooSkewed` with a `Date` header this many seconds from now.
+    Skewed(i64),
 }
 
 #[derive(Clone, Debug)]
@@ -134,10 +136,13 @@ fn serve(client: TcpStream, upstream: SocketAddr, st: Arc<Mutex<State>>) -> io::
         let method = line.split(' ').next().unwrap_or("").to_string();
         let fault = {
             let mut s = st.lock().unwrap();
-            let entry = match header(&head, "range") {
+            let mut entry = match header(&head, "range") {
                 Some(r) => format!("{line} [range: {r}]"),
                 None => line.clone(),
             };
+            if let Some(d) = header(&head, "x-amz-date") {
+                entry.push_str(&format!(" [x-amz-date: {d}]"));
+            }
             s.log.push(entry);
             s.rules
                 .iter_mut()
@@ -151,6 +156,17 @@ fn serve(client: TcpStream, upstream: SocketAddr, st: Arc<Mutex<State>>) -> io::
                     r.fault.clone()
                 })
         };
+        if let Some(Fault::Skewed(offset)) = &fault {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs() as i64;
+            let date = httpdate(now + offset);
+            let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>RequestTimeTooSkewed</Code><Message>injected</Message></Error>";
+            write!(cw, "HTTP/1.1 403 Forbidden\r\nDate: {date}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{xml}", xml.len())?;
+            cw.flush()?;
+            continue;
+        }
         if let Some(Fault::Status(code, s3code)) = &fault {
             let xml = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{s3code}</Code><Message>injected by the test proxy</Message><RequestId>PROXY</RequestId></Error>");
             let body = if method == "HEAD" { "" } else { xml.as_str() };
@@ -234,4 +250,29 @@ fn serve(client: TcpStream, upstream: SocketAddr, st: Arc<Mutex<State>>) -> io::
         }
     }
     Ok(())
+}
+
+/// An IMF-fixdate for a unix time (Howard Hinnant's civil-from-days).
+pub fn httpdate(t: i64) -> String {
+    let days = t.div_euclid(86_400);
+    let rem = t.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
+    let mon = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][(m - 1) as usize];
+    format!(
+        "{wd}, {d:02} {mon} {y} {:02}:{:02}:{:02} GMT",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }

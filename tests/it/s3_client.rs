@@ -396,3 +396,59 @@ fn ranged_concurrent_read_is_in_order_and_survives_cuts() {
     .unwrap();
     assert_eq!(n, 0);
 }
+
+#[test]
+fn clock_skew_is_retried_once_with_the_servers_time() {
+    let srv = Server::get();
+    let proxy = FaultProxy::start(srv.addr());
+    let mut s = srv.settings();
+    s.endpoint = cacher::s3::Endpoint::parse(&proxy.endpoint()).unwrap();
+
+    // The server says our clock is off but its Date agrees with ours: one retry, which works.
+    proxy.add(Some("PUT"), None, Fault::Skewed(0), 1);
+    let c = Client::new(s.clone()).unwrap();
+    let name = format!("{}/skew", unique("skew"));
+    c.put_object(&name, b"x", None, None).unwrap();
+    assert_eq!(
+        proxy.log().iter().filter(|l| l.starts_with("PUT")).count(),
+        2
+    );
+
+    // The server's Date is 2 hours ahead: the retry is signed with the server's time (which a
+    // real server then rejects, since it is not really ahead), and it is retried only once.
+    let proxy = FaultProxy::start(srv.addr());
+    proxy.add(Some("PUT"), None, Fault::Skewed(7200), 1);
+    let mut s2 = srv.settings();
+    s2.endpoint = cacher::s3::Endpoint::parse(&proxy.endpoint()).unwrap();
+    let c = Client::new(s2).unwrap();
+    let _ = c.put_object(&format!("{name}2"), b"x", None, None);
+    let puts: Vec<String> = proxy
+        .log()
+        .into_iter()
+        .filter(|l| l.starts_with("PUT"))
+        .collect();
+    assert!(puts.len() >= 2, "{puts:?}");
+    let date_of = |l: &str| {
+        l.split("[x-amz-date: ")
+            .nth(1)
+            .map(|d| d[..13].to_string())
+            .unwrap()
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let ahead = crate::faultproxy::httpdate(now + 7200);
+    assert_ne!(
+        date_of(&puts[0]),
+        date_of(&puts[1]),
+        "the retry used another clock: {puts:?}"
+    );
+    // the retry's x-amz-date hour is two hours ahead of the first one's
+    let hour = |l: &str| date_of(l)[9..11].parse::<i64>().unwrap();
+    assert_eq!(
+        (hour(&puts[1]) - hour(&puts[0])).rem_euclid(24),
+        2,
+        "{puts:?} (server date {ahead})"
+    );
+}
