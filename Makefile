@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all build release test test-unit lint demo bench static dist clean-bed
+.PHONY: all build release test test-garage test-unit lint demo bench static dist clean-bed
 
 all: build
 
@@ -18,6 +18,12 @@ release:
 ## s3s-fs and moto, installed and started by tests/bed/bed.sh.
 test:
 	bash tests/run.sh
+
+## Opt-in: the integration suite against Garage (built from crates.io the first time, ~20 min).
+test-garage:
+	bash tests/bed/garage.sh install
+	bash tests/bed/garage.sh start
+	( set -a; . target/testbed/garage.env; set +a; $(CARGO) test -p cacher --test it ); rc=$$?; bash tests/bed/garage.sh stop; exit $$rc
 
 ## Unit tests and SigV4 vectors only (no servers).
 test-unit:

@@ -288,50 +288,6 @@ fn archive_err(dest: &Path, e: io::Error) -> Error {
     }
 }
 
-/// A name beside `dir` that says what it is and which process made it.
-pub fn sibling(dir: &Path, tag: &str) -> Result<PathBuf> {
-    let name = dir
-        .file_name()
-        .ok_or_else(|| Error::Usage(format!("{} does not name a directory", dir.display())))?;
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    Ok(parent.join(format!(
-        ".{}.cacher-{tag}-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    )))
-}
-
-/// Removes staging/old directories of earlier runs whose process is gone.
-pub fn clean_stale(dir: &Path) {
-    let (Some(name), Some(parent)) = (dir.file_name(), dir.parent()) else {
-        return;
-    };
-    let parent = if parent.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        parent
-    };
-    let Ok(rd) = fs::read_dir(parent) else { return };
-    for e in rd.flatten() {
-        let n = e.file_name();
-        let Some(n) = n.to_str() else { continue };
-        for tag in ["staging", "old"] {
-            let head = format!(".{}.cacher-{tag}-", name.to_string_lossy());
-            if let Some(pid) = n.strip_prefix(&head) {
-                let alive = pid
-                    .parse::<u32>()
-                    .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
-                if !alive {
-                    let _ = fs::remove_dir_all(e.path());
-                }
-            }
-        }
-    }
-}
-
 /// Refuses DIRs that must never be replaced: `/`, the home directory, the current directory
 /// or one of its ancestors.
 pub fn check_replaceable(dir: &Path, home: Option<&Path>) -> Result<()> {
@@ -389,7 +345,7 @@ pub fn replace_dir(staging: &Path, dir: &Path) -> Result<()> {
         return fs::rename(staging, dir)
             .map_err(|e| Error::io("moving the restored directory to", dir, e));
     }
-    let old = sibling(dir, "old")?;
+    let old = crate::leftovers::sibling(dir, "old")?;
     fs::rename(dir, &old).map_err(|e| Error::io("moving aside", dir, e))?;
     if let Err(e) = fs::rename(staging, dir) {
         let _ = fs::rename(&old, dir);

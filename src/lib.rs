@@ -13,6 +13,7 @@ pub mod config;
 pub mod credentials;
 pub mod error;
 pub mod keys;
+pub mod leftovers;
 pub mod output;
 pub mod s3;
 pub mod timefmt;

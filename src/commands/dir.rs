@@ -184,8 +184,8 @@ pub fn download(ctx: &Ctx, key: &str, dir: &Path, restore_keys: &[String]) -> Re
     let name = ctx.object(key)?;
     archive::check_replaceable(dir, ctx.env.home().as_deref())?;
     let client = ctx.client()?;
-    archive::clean_stale(dir);
-    let staging = archive::sibling(dir, "staging")?;
+    crate::leftovers::clean_stale(dir, &["staging", "old"]);
+    let staging = crate::leftovers::sibling(dir, "staging")?;
     let start = Instant::now();
     let hit = with_hit(ctx, &client, &name, restore_keys, |obj, r, meta| {
         if let Some(parent) = staging.parent() {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::Ctx;
 use crate::error::{Error, Result};
+use crate::leftovers;
 use crate::output::{self, Progress};
 use crate::s3::{http, Client, ObjectEntry, ObjectMeta};
 use crate::timefmt;
@@ -108,43 +109,22 @@ impl Sink {
     }
 }
 
-const TMP_TAG: &str = ".cacher-tmp-";
-
 /// Creates `.NAME.cacher-tmp-PID` beside `dest` (creating parents), after removing leftovers
 /// of earlier runs whose process is gone.
 pub fn temp_beside(dest: &Path) -> Result<(PathBuf, File)> {
-    let parent = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(|e| Error::io("creating directory", &parent, e))?;
-    let base = dest
-        .file_name()
-        .ok_or_else(|| Error::Usage(format!("{} does not name a file", dest.display())))?
-        .to_string_lossy()
-        .into_owned();
-    clean_stale(&parent, &base);
-    let temp = parent.join(format!(".{base}{TMP_TAG}{}", std::process::id()));
+    if dest.file_name().is_none() {
+        return Err(Error::Usage(format!(
+            "{} does not name a file",
+            dest.display()
+        )));
+    }
+    let temp = leftovers::sibling(dest, "tmp")?;
+    if let Some(parent) = temp.parent() {
+        fs::create_dir_all(parent).map_err(|e| Error::io("creating directory", parent, e))?;
+    }
+    leftovers::clean_stale(dest, &["tmp"]);
     let file = File::create(&temp).map_err(|e| Error::io("creating", &temp, e))?;
     Ok((temp, file))
-}
-
-fn clean_stale(dir: &Path, base: &str) {
-    let Ok(rd) = fs::read_dir(dir) else { return };
-    let head = format!(".{base}{TMP_TAG}");
-    for e in rd.flatten() {
-        let name = e.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(&head)) else {
-            continue;
-        };
-        let alive = pid
-            .parse::<u32>()
-            .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
-        if !alive {
-            output::debug(|| format!("removing leftover {}", e.path().display()));
-            let _ = fs::remove_file(e.path());
-        }
-    }
 }
 
 /// Checks computed against expected sha256s; the first mismatch is returned as an error.
@@ -620,19 +600,5 @@ mod tests {
             .to_string();
         assert!(e.contains("meta") && e.contains("bb"), "{e}");
         assert!(verify("x", "AA", &[("--sha256", Some("aa")), ("meta", None)]).is_ok());
-    }
-
-    #[test]
-    fn stale_temps_are_cleaned_live_ones_kept() {
-        let dir = std::env::temp_dir().join(format!("cacher-files-test-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let dead = dir.join(format!(".f{TMP_TAG}4000000000"));
-        let live = dir.join(format!(".f{TMP_TAG}{}", std::process::id()));
-        fs::write(&dead, "x").unwrap();
-        fs::write(&live, "x").unwrap();
-        clean_stale(&dir, "f");
-        assert!(!dead.exists());
-        assert!(live.exists());
-        fs::remove_dir_all(&dir).unwrap();
     }
 }
