@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod interrupt;
 pub mod keys;
 pub mod leftovers;
 pub mod output;

@@ -18,6 +18,7 @@ fn main() {
             } else {
                 output::Level::Normal
             });
+            cacher::interrupt::install();
             match commands::run(globals, cmd, Env::from_process()) {
                 Ok(code) => code,
                 // `cacher list | head`: a closed stdout is the reader's choice, not an error.

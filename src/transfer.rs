@@ -110,6 +110,24 @@ fn multipart(
     progress: &Progress,
 ) -> Result<Uploaded> {
     let upload_id = client.create_multipart(name, o.meta_sha256.as_deref())?;
+    // Ctrl-C while parts are in flight: abort from the signal handler (a fresh client, since
+    // this one is busy), so nothing is left but what a denied abort cannot remove.
+    let _undo = {
+        let (settings, n, id) = (
+            client.settings().clone(),
+            name.to_string(),
+            upload_id.clone(),
+        );
+        crate::interrupt::on_interrupt(move || {
+            if let Ok(c) = Client::new(settings) {
+                if let Err(e) = c.abort_multipart(&n, &id) {
+                    output::warn(&format!(
+                        "could not abort the multipart upload of '{n}': {e}"
+                    ));
+                }
+            }
+        })
+    };
     let etags: Mutex<Vec<(u32, String)>> = Mutex::new(Vec::new());
     let failed: Mutex<Option<Error>> = Mutex::new(None);
     let mut whole = Sha256::new();

@@ -192,6 +192,10 @@ pub fn download(ctx: &Ctx, key: &str, dir: &Path, restore_keys: &[String]) -> Re
             fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
         }
         fs::create_dir(&staging).map_err(|e| Error::io("creating", &staging, e))?;
+        let doomed = staging.clone();
+        let _undo = crate::interrupt::on_interrupt(move || {
+            let _ = fs::remove_dir_all(doomed);
+        });
         let progress = Progress::new(
             format!("restoring '{}'", ctx.relative(obj)),
             Some(meta.size),
@@ -202,11 +206,12 @@ pub fn download(ctx: &Ctx, key: &str, dir: &Path, restore_keys: &[String]) -> Re
         };
         let unpacked = archive::unpack(&mut counted, &staging, running_as_root());
         progress.finish();
-        Ok((obj.to_string(), meta.size, unpacked))
+        Ok((obj.to_string(), meta.size, unpacked, _undo))
     });
-    let (obj, size, entries) = match hit {
-        Ok(Some((obj, size, Ok(n)))) => (obj, size, n),
-        Ok(Some((_, _, Err(e)))) | Err(e) => {
+    // `_undo` lives until DIR was replaced: Ctrl-C before that removes the staging directory.
+    let (obj, size, entries, _undo) = match hit {
+        Ok(Some((obj, size, Ok(n), undo))) => (obj, size, n, undo),
+        Ok(Some((_, _, Err(e), _))) | Err(e) => {
             let _ = fs::remove_dir_all(&staging);
             return Err(e);
         }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::Ctx;
 use crate::error::{Error, Result};
+use crate::interrupt;
 use crate::leftovers;
 use crate::output::{self, Progress};
 use crate::s3::{http, Client, ObjectEntry, ObjectMeta};
@@ -25,6 +26,8 @@ enum Sink {
         file: BufWriter<File>,
         temp: PathBuf,
         dest: PathBuf,
+        /// Removes the temp file if the run is interrupted.
+        _undo: interrupt::Guard,
     },
 }
 
@@ -44,10 +47,14 @@ impl Sink {
             )));
         }
         let (temp, file) = temp_beside(&dest)?;
+        let doomed = temp.clone();
         Ok(Sink::Temp {
             file: BufWriter::with_capacity(256 << 10, file),
             temp,
             dest,
+            _undo: interrupt::on_interrupt(move || {
+                let _ = fs::remove_file(doomed);
+            }),
         })
     }
 
@@ -69,7 +76,9 @@ impl Sink {
     fn commit(self) -> Result<()> {
         match self {
             Sink::Stdout(mut w) => w.flush().map_err(|e| Error::io("writing", "stdout", e)),
-            Sink::Temp { file, temp, dest } => {
+            Sink::Temp {
+                file, temp, dest, ..
+            } => {
                 let file = file
                     .into_inner()
                     .map_err(|e| Error::io("writing", &temp, e.into_error()))?;

@@ -452,3 +452,55 @@ fn clock_skew_is_retried_once_with_the_servers_time() {
         "{puts:?} (server date {ahead})"
     );
 }
+
+#[test]
+fn sigint_during_a_multipart_upload_aborts_it() {
+    use std::io::Write;
+    let srv = Server::get();
+    let proxy = FaultProxy::start(srv.addr());
+    let p = unique("sigint");
+    let mut c = crate::Cacher::new(&srv, &p)
+        .env("CACHER_ENDPOINT", proxy.endpoint())
+        .env("CACHER_PART_SIZE", "5MiB");
+    c.cmd
+        .args(["upload", "k", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&data((11 << 20) + 1, 7)).unwrap();
+    // stdin stays open: cacher is now blocked reading part 3 while parts 1 and 2 go up.
+    let started = std::time::Instant::now();
+    while !proxy.log().iter().any(|l| l.contains("partNumber=2")) {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "part 2 never went up: {:?}",
+            proxy.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(
+        proxy
+            .log()
+            .iter()
+            .any(|l| l.starts_with("DELETE") && l.contains("uploadId=")),
+        "no abort: {:?}",
+        proxy.log()
+    );
+    assert!(srv
+        .client()
+        .head_object(&format!("{p}/k"))
+        .unwrap()
+        .is_none());
+}
