@@ -180,6 +180,9 @@ pub struct Config {
     pub level: i32,
     pub proxy: Option<String>,
     pub config_file: Option<PathBuf>,
+    /// The docker executable for `cacher docker` (`CACHER_DOCKER`, e.g. `podman`; default
+    /// `docker`, looked up on PATH).
+    pub docker: String,
     /// (setting, value as shown, where it came from), for `doctor`.
     pub origins: Vec<(&'static str, String, Source)>,
 }
@@ -539,6 +542,7 @@ impl Config {
             level,
             proxy,
             config_file: file.path,
+            docker: env.get("CACHER_DOCKER").unwrap_or("docker").to_string(),
             origins,
         })
     }

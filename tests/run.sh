@@ -2,7 +2,8 @@
 # `make test`: everything the suite needs, installed and started here, then every test.
 #  1. lint (rustfmt, clippy -D warnings)
 #  2. unit tests of every crate, and the SigV4 test-vector suite
-#  3. the test bed: s3s-fs and moto installed (cached under ~/.cache/cacher-testbed) and started
+#  3. the test bed: s3s-fs and moto installed (cached under ~/.cache/cacher-testbed) and started;
+#     a docker engine and a loopback registry (tests/bed/docker.sh) for the docker tests
 #  4. the integration suite (tests/it) once per server, with that server's CACHER_TEST_* env
 # The servers this script started are stopped on exit, whatever happened.
 set -euo pipefail
@@ -22,9 +23,13 @@ cargo test -p cacher --lib --bins
 step "test bed: install"
 bash tests/bed/bed.sh install
 
-trap 'bash tests/bed/bed.sh stop || true' EXIT
+trap 'bash tests/bed/docker.sh stop || true; bash tests/bed/bed.sh stop || true' EXIT
 step "test bed: start"
 bash tests/bed/bed.sh start
+step "test bed: docker engine and registry"
+# Without them the docker tests fail (one line each, saying why); the rest still runs.
+bash tests/bed/docker.sh start || echo "the docker bed did not start: the docker tests will fail" >&2
+docker_env=${BED_RUN:-target/testbed}/docker.env
 
 # Build the integration binary once, outside the per-server runs.
 cargo test -p cacher --test it --no-run
@@ -33,7 +38,7 @@ failed=()
 for server in ${CACHER_TEST_SERVERS:-s3s-fs moto}; do
   step "integration tests against $server"
   envfile=$(bash tests/bed/bed.sh env "$server")
-  if ! ( set -a; . "$envfile"; set +a; cargo test -p cacher --test it -- --test-threads "${CACHER_TEST_THREADS:-4}" ); then
+  if ! ( set -a; . "$envfile"; if [[ -f $docker_env ]]; then . "$docker_env"; fi; set +a; cargo test -p cacher --test it -- --test-threads "${CACHER_TEST_THREADS:-4}" ); then
     failed+=("$server")
   fi
 done

@@ -7,10 +7,9 @@
 //! after the whole archive was read and its checksum verified.
 
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::time::Instant;
 
 use super::files::{confirm_bucket, with_hit};
@@ -18,61 +17,8 @@ use super::Ctx;
 use crate::archive;
 use crate::error::{Error, Result};
 use crate::output::{self, Progress};
+use crate::pipe;
 use crate::transfer::{self, UploadOpts};
-
-const CHUNK: usize = 1 << 20;
-
-/// The writing half of an in-memory pipe: 1 MiB chunks over a channel of 4, so the packer runs
-/// at most 4 MiB ahead of the uploader.
-struct PipeWriter {
-    tx: SyncSender<Vec<u8>>,
-    buf: Vec<u8>,
-}
-
-impl Write for PipeWriter {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= CHUNK {
-            let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK + 64 * 1024));
-            self.tx
-                .send(chunk)
-                .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the upload stopped"))?;
-        }
-        Ok(data.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The reading half. The stream ends cleanly only when the packer finished (`done` is set
-/// before the channel closes); a packer that failed drops the channel without setting it, which
-/// becomes a read error, so a half archive is never uploaded as if complete.
-struct PipeReader {
-    rx: Receiver<Vec<u8>>,
-    cur: Vec<u8>,
-    pos: usize,
-    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl Read for PipeReader {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        while self.pos >= self.cur.len() {
-            match self.rx.recv() {
-                Ok(c) => {
-                    self.cur = c;
-                    self.pos = 0;
-                }
-                Err(_) if self.done.load(std::sync::atomic::Ordering::Acquire) => return Ok(0),
-                Err(_) => return Err(io::Error::other("packing the directory failed")),
-            }
-        }
-        let n = out.len().min(self.cur.len() - self.pos);
-        out[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
 
 fn threads() -> u32 {
     std::thread::available_parallelism()
@@ -104,31 +50,13 @@ pub fn upload(ctx: &Ctx, key: &str, dir: &Path, force: bool, level: Option<&str>
         return Ok(0);
     }
     let start = Instant::now();
-    let (tx, rx) = sync_channel::<Vec<u8>>(4);
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut reader = PipeReader {
-        rx,
-        cur: Vec::new(),
-        pos: 0,
-        done: done.clone(),
-    };
+    let (mut w, mut reader) = pipe::pipe("packing the directory failed");
     let progress = Progress::new(format!("uploading '{key}'"), None);
     let (packed, uploaded) = std::thread::scope(|s| {
-        let packer = s.spawn(|| {
-            let mut w = PipeWriter {
-                tx,
-                buf: Vec::with_capacity(CHUNK + 64 * 1024),
-            };
+        let packer = s.spawn(move || {
             let stats = archive::pack(dir, &mut w, level, threads())?;
-            // `done` before the channel closes (finish drops the sender), so the reader sees
-            // a clean end rather than a failed packer.
-            let last = std::mem::take(&mut w.buf);
-            done.store(true, std::sync::atomic::Ordering::Release);
-            if !last.is_empty() {
-                w.tx.send(last)
-                    .map_err(|_| Error::Other("dir upload: the upload stopped".into()))?;
-            }
-            drop(w);
+            w.finish()
+                .map_err(|_| Error::Other("dir upload: the upload stopped".into()))?;
             Ok::<_, Error>(stats)
         });
         let opts = UploadOpts {

@@ -5,6 +5,7 @@
 //! `setup.rs` (init/doctor). `key` and `version` need no config and are handled here.
 
 mod dir;
+mod docker;
 mod files;
 mod setup;
 
@@ -169,9 +170,8 @@ pub fn run(globals: Globals, cmd: Command, env: Env) -> Result<i32> {
             dir,
             restore_keys,
         } => dir::download(&ctx, &key, &dir, &restore_keys),
-        Command::DockerUpload { .. } | Command::DockerDownload { .. } => Err(Error::Other(
-            "'cacher docker' is not available in this build yet".into(),
-        )),
+        Command::DockerUpload { key, image, force } => docker::upload(&ctx, &key, &image, force),
+        Command::DockerDownload { key, image, pull } => docker::download(&ctx, &key, &image, pull),
         // Answered above, before any config was read.
         Command::Help(_) | Command::Version | Command::Key { .. } | Command::Init => Ok(0),
     }

@@ -8,6 +8,7 @@
 
 mod cli_files;
 mod dir;
+mod docker;
 mod faultproxy;
 mod limited;
 mod memory;
