@@ -3,7 +3,9 @@
 #  1. lint (rustfmt, clippy -D warnings)
 #  2. unit tests of every crate, and the SigV4 test-vector suite
 #  3. the test bed: s3s-fs and moto installed (cached under ~/.cache/cacher-testbed) and started;
-#     a docker engine and a loopback registry (tests/bed/docker.sh) for the docker tests
+#     a docker engine and a loopback registry (tests/bed/docker.sh) for the docker tests;
+#     stunnel4 + openssl for the HTTPS tests; the static release binary (scripts/static.sh,
+#     which adds the musl target and musl-tools) for the empty-container test
 #  4. the integration suite (tests/it) once per server, with that server's CACHER_TEST_* env
 # The servers this script started are stopped on exit, whatever happened.
 set -euo pipefail
@@ -22,6 +24,11 @@ cargo test -p cacher --lib --bins
 
 step "test bed: install"
 bash tests/bed/bed.sh install
+bash tests/bed/tools.sh stunnel4 openssl
+
+step "static release binary (for the empty-container test)"
+static_bin=$(bash scripts/static.sh amd64 | cut -d' ' -f1)
+export CACHER_TEST_STATIC_BIN=$PWD/$static_bin
 
 trap 'bash tests/bed/docker.sh stop || true; bash tests/bed/bed.sh stop || true' EXIT
 step "test bed: start"

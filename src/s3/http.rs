@@ -94,11 +94,32 @@ pub fn network_error(op: &'static str, target: String, e: ureq::Error) -> Error 
     let retryable = !matches!(&e, ureq::Error::BadUri(_) | ureq::Error::InvalidProxyUrl)
         && !detail.contains("certificate")
         && !detail.to_ascii_lowercase().contains("tls");
+    let detail = match certificate_hint(&detail) {
+        Some(hint) => format!("{detail} ({hint})"),
+        None => detail,
+    };
     if retryable {
         Error::Network { op, target, detail }
     } else {
         Error::Other(format!("{op} {target}: {detail}"))
     }
+}
+
+/// What a rustls verification failure means for the user, and what to do about it: rustls
+/// names these failures (`UnknownIssuer`…) but not the fix. (A wrong host name or an expired
+/// certificate it already explains in words.)
+fn certificate_hint(detail: &str) -> Option<&'static str> {
+    if !detail.contains("certificate") {
+        return None;
+    }
+    let hints = [
+        ("UnknownIssuer", "the certificate is signed by a CA cacher does not trust; for a private CA pass --ca-file or set CACHER_CA_FILE"),
+        ("CaUsedAsEndEntity", "the server presents a CA certificate as its own; give it a certificate signed by that CA"),
+    ];
+    hints
+        .iter()
+        .find(|(k, _)| detail.contains(k))
+        .map(|(_, h)| *h)
 }
 
 /// A plain GET of `url` (redirects followed), for `download --url`. Returns the body reader
@@ -123,6 +144,18 @@ pub fn fetch(agent: &ureq::Agent, url: &str) -> Result<(Box<dyn Read + Send>, Op
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificate_failures_say_what_to_do() {
+        let h = certificate_hint("io: invalid peer certificate: UnknownIssuer").unwrap();
+        assert!(h.contains("--ca-file"), "{h}");
+        assert!(
+            certificate_hint("io: invalid peer certificate: NotValidForName")
+                .unwrap()
+                .contains("host name")
+        );
+        assert_eq!(certificate_hint("connection refused"), None);
+    }
 
     #[test]
     fn proxy_userinfo_is_redacted() {

@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 use crate::{data, unique, Cacher, Run, Server, TempDir};
 
 /// The engine and registry under test.
-struct Engine {
-    exe: String,
+pub(crate) struct Engine {
+    pub(crate) exe: String,
     registry: String,
 }
 
@@ -28,7 +28,7 @@ impl Engine {
     }
 }
 
-fn engine() -> &'static Engine {
+pub(crate) fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
     let e = ENGINE.get_or_init(|| {
         let exe = std::env::var("CACHER_DOCKER").unwrap_or_else(|_| "docker".into());
@@ -62,7 +62,7 @@ fn last_line(b: &[u8]) -> String {
         .to_string()
 }
 
-fn docker(args: &[&str]) -> Output {
+pub(crate) fn docker(args: &[&str]) -> Output {
     Command::new(&engine().exe)
         .args(args)
         .stdin(Stdio::null())
@@ -71,7 +71,7 @@ fn docker(args: &[&str]) -> Output {
 }
 
 #[track_caller]
-fn docker_ok(args: &[&str]) -> String {
+pub(crate) fn docker_ok(args: &[&str]) -> String {
     let o = docker(args);
     assert!(
         o.status.success(),

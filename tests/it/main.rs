@@ -7,12 +7,14 @@
 //! test` sets everything up); they never skip silently.
 
 mod cli_files;
+mod container;
 mod dir;
 mod docker;
 mod faultproxy;
 mod limited;
 mod memory;
 mod s3_client;
+mod tls;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
