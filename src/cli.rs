@@ -65,6 +65,20 @@ pub enum Command {
         json: bool,
         human: bool,
     },
+    /// Object count and bytes under a prefix.
+    Usage {
+        prefix: Option<String>,
+        root: bool,
+        json: bool,
+    },
+    /// At least one of `older_than` (seconds) and `max_size` (bytes) is given.
+    Prune {
+        prefix: Option<String>,
+        root: bool,
+        older_than: Option<u64>,
+        max_size: Option<u64>,
+        dry_run: bool,
+    },
     /// Exactly one of `keys` (non-empty) and `recursive` is given; `dry_run` only with the latter.
     Delete {
         keys: Vec<String>,
@@ -122,8 +136,8 @@ impl std::error::Error for UsageError {}
 
 const DEFAULT_HASH_LENGTH: usize = 16;
 
-const COMMANDS: &str = "init, doctor, download, upload, exists, list, delete, dir, docker, key, \
-                        version, help";
+const COMMANDS: &str = "init, doctor, download, upload, exists, list, delete, usage, prune, dir, \
+                        docker, key, version, help";
 
 /// Parses the arguments after argv[0].
 pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<(Globals, Command), UsageError> {
@@ -389,6 +403,8 @@ fn command(cx: &mut Cx) -> R<Command> {
         }
         "list" => list(cx),
         "delete" => delete(cx),
+        "usage" => usage(cx),
+        "prune" => prune(cx),
         "dir" => dir(cx),
         "docker" => docker(cx),
         "key" => key(cx),
@@ -411,6 +427,8 @@ fn lookup(name: &OsStr) -> Option<(&'static str, &'static str)> {
         "exists" => ("exists", EXISTS_HELP),
         "list" => ("list", LIST_HELP),
         "delete" => ("delete", DELETE_HELP),
+        "usage" => ("usage", USAGE_HELP),
+        "prune" => ("prune", PRUNE_HELP),
         "dir" => ("dir", DIR_HELP),
         "docker" => ("docker", DOCKER_HELP),
         "key" => ("key", KEY_HELP),
@@ -537,13 +555,8 @@ fn list(cx: &mut Cx) -> R<Command> {
     if json && human {
         return Err(cx.usage("--json and --human do not go together"));
     }
-    let mut pos = pos.into_iter();
-    let prefix = pos.next().map(|p| cx.utf8(p, "PREFIX")).transpose()?;
-    if let Some(extra) = pos.next() {
-        return Err(cx.usage(format!("unexpected extra argument {}", show(&extra))));
-    }
     Ok(Command::List {
-        prefix,
+        prefix: optional_prefix(cx, pos)?,
         recursive,
         root,
         json,
@@ -580,6 +593,101 @@ fn delete(cx: &mut Cx) -> R<Command> {
         recursive,
         dry_run,
     })
+}
+
+/// At most one positional: the PREFIX of `list`, `usage` and `prune`.
+fn optional_prefix(cx: &Cx, pos: Vec<OsString>) -> R<Option<String>> {
+    let mut pos = pos.into_iter();
+    let prefix = pos.next().map(|p| cx.utf8(p, "PREFIX")).transpose()?;
+    if let Some(extra) = pos.next() {
+        return Err(cx.usage(format!("unexpected extra argument {}", show(&extra))));
+    }
+    Ok(prefix)
+}
+
+fn usage(cx: &mut Cx) -> R<Command> {
+    let (mut root, mut json) = (false, false);
+    let pos = cx.args(|_, name| {
+        match name {
+            "root" => root = true,
+            "json" => json = true,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    Ok(Command::Usage {
+        prefix: optional_prefix(cx, pos)?,
+        root,
+        json,
+    })
+}
+
+fn prune(cx: &mut Cx) -> R<Command> {
+    let (mut root, mut dry_run, mut older_than, mut max_size) = (false, false, None, None);
+    let pos = cx.args(|cx, name| {
+        match name {
+            "root" => root = true,
+            "dry-run" => dry_run = true,
+            "older-than" => {
+                let v = cx.value_str(name)?;
+                older_than = Some(parse_duration(&v).ok_or_else(|| {
+                    cx.usage(format!(
+                        "--older-than wants a duration like 30d, 12h, 90m, 1w2d or 0s, got {}",
+                        show(OsStr::new(&v))
+                    ))
+                })?);
+            }
+            "max-size" => {
+                let v = cx.value_str(name)?;
+                max_size = Some(crate::config::parse_size(&v).ok_or_else(|| {
+                    cx.usage(format!(
+                        "--max-size wants a size like 20GiB, 500MiB or 0, got {}",
+                        show(OsStr::new(&v))
+                    ))
+                })?);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    if older_than.is_none() && max_size.is_none() {
+        return Err(cx.usage("give --older-than DURATION, --max-size SIZE, or both"));
+    }
+    Ok(Command::Prune {
+        prefix: optional_prefix(cx, pos)?,
+        root,
+        older_than,
+        max_size,
+        dry_run,
+    })
+}
+
+/// `30d`, `12h`, `90m`, `45s`, `2w`, `1d12h`, `0s` → seconds. A bare number is refused: is
+/// `30` seconds or days? A unit is always written.
+pub fn parse_duration(s: &str) -> Option<u64> {
+    let mut rest = s.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total: u64 = 0;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let n: u64 = rest[..digits].parse().ok()?;
+        let unit = rest[digits..].chars().next()?;
+        let mult = match unit {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 7 * 86_400,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(mult)?)?;
+        rest = &rest[digits + 1..];
+    }
+    Some(total)
 }
 
 fn dir(cx: &mut Cx) -> R<Command> {
@@ -699,8 +807,7 @@ fn ranged(cx: &mut Cx, flag: &str, lo: usize, hi: usize) -> R<usize> {
 }
 
 pub const TOP_HELP: &str = "\
-cacher: keep CI build inputs (toolchains, module caches, dependency trees, docker images)
-in an S3-compatible bucket (Garage, MinIO, AWS S3).
+cacher: keep CI build inputs (toolchains, dependency trees, images) in an S3-compatible bucket.
 
 Usage: cacher [OPTIONS] COMMAND [ARGS]...    (options may also come after the command)
 
@@ -712,6 +819,8 @@ Commands:
   exists    KEY: exit 0 if cached, 1 if not
   list      [PREFIX]: list keys, like `aws s3 ls`
   delete    KEY... | --recursive PREFIX: remove entries
+  usage     [PREFIX]: how many objects and bytes the cache holds
+  prune     [PREFIX] --older-than D [--max-size S]: remove old entries
   dir       upload|download KEY DIR: a directory as a streamed tar.zst
   docker    upload|download|exists KEY IMAGE: an image through docker save/load
   key       TEMPLATE: print a key with {hash}, {os}, {arch} filled in
@@ -736,9 +845,8 @@ Options (each: flag > CACHER_* env var > config file > AWS_*, SSL_CERT_FILE > de
 Credentials: CACHER_S3_KEY_ID + CACHER_S3_SECRET, else the key/secret files, else
 AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY, else ~/.aws/credentials (AWS_PROFILE).
 
-Exit codes: 0 success (hit, stored, skipped, deleted)   1 exists: KEY is missing
-            2 error (usage, config, credentials, network, permission, checksum mismatch)
-            3 download, dir download, docker download: cache miss, no fallback given or found";
+Exit codes: 0 success (hit, stored, skipped, deleted)   1 exists: KEY is missing   3 cache miss
+            (download commands, no fallback)   2 error (usage, config, credentials, network...)";
 
 pub const INIT_HELP: &str = "\
 Usage: cacher init --bucket B [--endpoint URL] [--region R] [--prefix P]
@@ -897,6 +1005,48 @@ Examples:
   # instead of: aws s3 rm --recursive --dryrun \"s3://$B/my-project/images/\"
   cacher delete --recursive images/ --dry-run";
 
+pub const USAGE_HELP: &str = "\
+Usage: cacher usage [PREFIX] [--root] [--json]
+
+Count the objects under PREFIX (joined to the configured prefix; all of it when omitted) and
+their total size, on stdout:  `OBJECTS objects, BYTES bytes (HUMAN) under 'PREFIX'`.
+
+Options:
+  --root   ignore the configured prefix (PREFIX is then from the bucket's root)
+  --json   one JSON object: {\"prefix\", \"objects\", \"bytes\"}
+  and the global options of `cacher --help`.
+
+Exit codes: 0 counted (an empty prefix too); 2 error.
+
+Examples:
+  cacher usage                 # the whole configured prefix
+  cacher usage gomod/ --json   # {\"prefix\":\"ci/gomod/\",\"objects\":12,\"bytes\":3489012}";
+
+pub const PRUNE_HELP: &str = "\
+Usage: cacher prune [PREFIX] [--older-than DURATION] [--max-size SIZE] [--dry-run] [--root]
+
+Remove old cache entries under PREFIX (joined to the configured prefix; all of it when
+omitted). First every object last written before now minus DURATION; then, with --max-size,
+the oldest remaining ones until the total is at most SIZE. Each removed key is printed on
+stdout as it goes (relative to the configured prefix); a summary goes to stderr. \"Now\" is the
+server's clock (from its Date header), so a skewed runner does not prune too much.
+Needs only s3:ListBucket and s3:DeleteObject.
+
+Options:
+  --older-than D   30d, 12h, 90m, 45s, 2w, 1d12h; 0s means everything written until now
+  --max-size S     keep at most S bytes: 20GiB, 500MiB, 10GB, 0
+  --dry-run        print what would be removed; remove nothing
+  --root           ignore the configured prefix
+  and the global options of `cacher --help`. At least one of --older-than, --max-size.
+
+Exit codes: 0 pruned (nothing to prune too); 2 error (objects removed before the error
+stay removed, and were printed).
+
+Examples:
+  # nightly: entries written over two weeks ago go, and the prefix stays under 50 GiB
+  cacher prune --older-than 14d --max-size 50GiB
+  cacher prune docker/ --older-than 7d --dry-run";
+
 pub const DIR_HELP: &str = "\
 Usage: cacher dir upload KEY DIR [--force] [--level N]
        cacher dir download KEY DIR [--restore-key PREFIX]...
@@ -1011,6 +1161,72 @@ mod tests {
                 assert_eq!(&g, globals, "globals for {args:?}");
             }
             Err(e) => panic!("{args:?}: unexpected error: {e}"),
+        }
+    }
+
+    #[test]
+    fn usage_and_prune() {
+        let g = Globals::default();
+        check(
+            &["usage"],
+            &g,
+            Command::Usage {
+                prefix: None,
+                root: false,
+                json: false,
+            },
+        );
+        check(
+            &["usage", "gomod/", "--json", "--root"],
+            &g,
+            Command::Usage {
+                prefix: Some("gomod/".into()),
+                root: true,
+                json: true,
+            },
+        );
+        check(
+            &[
+                "prune",
+                "d/",
+                "--older-than",
+                "1w2d",
+                "--max-size=2GiB",
+                "--dry-run",
+            ],
+            &g,
+            Command::Prune {
+                prefix: Some("d/".into()),
+                root: false,
+                older_than: Some(9 * 86_400),
+                max_size: Some(2 << 30),
+                dry_run: true,
+            },
+        );
+        fails(&["prune"], "prune: ", "--older-than");
+        fails(&["prune", "--older-than", "30"], "prune: ", "duration");
+        fails(&["prune", "--max-size", "lots"], "prune: ", "size");
+        fails(&["usage", "a", "b"], "usage: ", "extra");
+    }
+
+    #[test]
+    fn durations() {
+        for (s, want) in [
+            ("0s", Some(0)),
+            ("45s", Some(45)),
+            ("90m", Some(5400)),
+            ("12h", Some(43_200)),
+            ("30d", Some(2_592_000)),
+            ("2w", Some(1_209_600)),
+            ("1d12h", Some(129_600)),
+            ("30", None),
+            ("", None),
+            ("d", None),
+            ("5y", None),
+            ("-1d", None),
+            ("99999999999999999999w", None),
+        ] {
+            assert_eq!(parse_duration(s), want, "{s:?}");
         }
     }
 
@@ -1501,6 +1717,8 @@ mod tests {
             (&["exists", "-h"], EXISTS_HELP),
             (&["list", "-h"], LIST_HELP),
             (&["delete", "-h"], DELETE_HELP),
+            (&["usage", "-h"], USAGE_HELP),
+            (&["prune", "--help"], PRUNE_HELP),
             (&["dir", "-h"], DIR_HELP),
             (&["dir", "upload", "-h"], DIR_HELP),
             (&["dir", "download", "k", "--help"], DIR_HELP),
@@ -1533,6 +1751,8 @@ mod tests {
             ("exists", EXISTS_HELP),
             ("list", LIST_HELP),
             ("delete", DELETE_HELP),
+            ("usage", USAGE_HELP),
+            ("prune", PRUNE_HELP),
             ("dir", DIR_HELP),
             ("docker", DOCKER_HELP),
             ("key", KEY_HELP),

@@ -8,7 +8,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use super::Ctx;
+use super::{housekeeping, Ctx};
 use crate::error::{Error, Result};
 use crate::interrupt;
 use crate::leftovers;
@@ -464,7 +464,7 @@ pub(super) fn confirm_bucket(ctx: &Ctx, client: &Client) -> Result<()> {
 
 // ---------------------------------------------------------------- list
 
-fn json_str(s: &str) -> String {
+pub(crate) fn json_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -564,31 +564,19 @@ pub fn list(
 pub fn delete(ctx: &Ctx, keys: &[String], recursive: Option<&str>, dry_run: bool) -> Result<i32> {
     let client = ctx.client()?;
     let names: Vec<String> = match recursive {
-        Some(p) => {
-            let full = ctx.list_prefix(p, false);
-            let mut v = Vec::new();
-            client.list_each(&full, None, |page| {
-                v.extend(page.objects.into_iter().map(|o| o.key));
-                Ok(())
-            })?;
-            v
-        }
+        Some(p) => housekeeping::entries(&client, &ctx.list_prefix(p, false))?
+            .into_iter()
+            .map(|e| e.name)
+            .collect(),
         None => keys.iter().map(|k| ctx.object(k)).collect::<Result<_>>()?,
     };
     if dry_run {
-        let mut out = BufWriter::new(io::stdout().lock());
-        for n in &names {
-            writeln!(out, "{}", ctx.relative(n)).map_err(|e| Error::io("writing", "stdout", e))?;
-        }
-        out.flush().map_err(|e| Error::io("writing", "stdout", e))?;
+        housekeeping::print_names(ctx, &names)?;
         output::info(&format!("would delete {} object(s)", names.len()));
         return Ok(0);
     }
-    for n in &names {
-        // Deleting a missing key is not an error (S3 answers 204 anyway).
-        client.delete_object(n)?;
-        output::debug(|| format!("deleted '{}'", ctx.relative(n)));
-    }
+    // Deleting a missing key is not an error (S3 answers 204 anyway).
+    housekeeping::delete_many(ctx, &client, &names, false)?;
     output::info(&format!("deleted {} object(s)", names.len()));
     Ok(0)
 }

@@ -2,11 +2,12 @@
 //! one, and returns the process exit code (errors are returned as `Error`, mapped by `main`).
 //!
 //! Each command family lives in its own file: `files.rs` (download/upload/exists/list/delete),
-//! `setup.rs` (init/doctor). `key` and `version` need no config and are handled here.
+//! `setup.rs` (init/doctor), `housekeeping.rs` (usage/prune). `key` and `version` need no config and are handled here.
 
 mod dir;
 mod docker;
 mod files;
+mod housekeeping;
 mod setup;
 
 use crate::cli::{Command, Globals};
@@ -159,6 +160,23 @@ pub fn run(globals: Globals, cmd: Command, env: Env) -> Result<i32> {
             recursive,
             dry_run,
         } => files::delete(&ctx, &keys, recursive.as_deref(), dry_run),
+        Command::Usage { prefix, root, json } => {
+            housekeeping::usage(&ctx, prefix.as_deref().unwrap_or(""), root, json)
+        }
+        Command::Prune {
+            prefix,
+            root,
+            older_than,
+            max_size,
+            dry_run,
+        } => housekeeping::prune(
+            &ctx,
+            prefix.as_deref().unwrap_or(""),
+            root,
+            older_than,
+            max_size,
+            dry_run,
+        ),
         Command::DirUpload {
             key,
             dir,

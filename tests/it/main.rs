@@ -11,6 +11,7 @@ mod container;
 mod dir;
 mod docker;
 mod faultproxy;
+mod housekeeping;
 mod limited;
 mod memory;
 mod s3_client;
