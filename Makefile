@@ -4,7 +4,9 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all build release test test-garage test-unit lint demo bench static dist clean-bed
+PREFIX ?= /usr/local
+
+.PHONY: install all build release test test-garage test-unit lint demo bench static dist clean-bed
 
 all: build
 
@@ -44,6 +46,13 @@ bench:
 ## A fully static, stripped x86_64 musl binary: target/x86_64-unknown-linux-musl/release/cacher
 static:
 	bash scripts/static.sh amd64
+
+## $(PREFIX)/bin/cacher, and $(PREFIX)/bin/cache -> cacher (Semaphore's cache CLI mode).
+install:
+	cargo build --release --locked -p cacher
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 target/release/cacher $(DESTDIR)$(PREFIX)/bin/cacher
+	ln -sf cacher $(DESTDIR)$(PREFIX)/bin/cache
 
 ## dist/cacher-linux-amd64, dist/cacher-linux-arm64 and dist/checksums.txt
 dist:

@@ -33,6 +33,12 @@ impl Env {
             .collect())
     }
 
+    /// Sets a variable in the snapshot (never in the process): `cache` mode translates the
+    /// SEMAPHORE_* variables into the settings they stand for.
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.0.insert(name.to_string(), value.to_string());
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
             .get(name)

@@ -3,7 +3,8 @@
 //! thin shell over [`commands::run`].
 //!
 //! Invariants (kept true in ARCHITECTURE.md): `sigv4` does no I/O and never reads the clock;
-//! only `s3/` touches ureq; only `config`/`credentials` read the environment; `keys`,
+//! only `s3/` touches ureq; only `config`/`credentials` read the environment (`semaphore` translates its variables in
+//! the `Env` snapshot); `keys`,
 //! `tomlish`, `timefmt` and `s3::xml` are pure.
 
 pub mod archive;
@@ -19,6 +20,7 @@ pub mod leftovers;
 pub mod output;
 pub mod pipe;
 pub mod s3;
+pub mod semaphore;
 pub mod timefmt;
 pub mod tomlish;
 pub mod transfer;

@@ -2,10 +2,17 @@
 //! one `cacher: ` line on stderr, and exit with the code SPEC §3 gives (0, 1, 2 or 3, nothing
 //! else).
 
-use cacher::{cli, commands, config::Env, output};
+use cacher::{cli, commands, config::Env, output, semaphore};
 
 fn main() {
-    let code = match cli::parse(std::env::args_os().skip(1)) {
+    let mut argv = std::env::args_os();
+    let argv0 = argv.next().unwrap_or_default();
+    // Installed as `cache`, cacher speaks Semaphore's cache CLI (src/semaphore.rs).
+    if semaphore::wanted(&argv0) {
+        cacher::interrupt::install();
+        std::process::exit(semaphore::main(argv.collect(), Env::from_process()));
+    }
+    let code = match cli::parse(argv) {
         Err(e) => {
             output::error(&e.0);
             2

@@ -20,7 +20,7 @@ use crate::output::{self, Progress};
 use crate::pipe;
 use crate::transfer::{self, UploadOpts};
 
-fn threads() -> u32 {
+pub(crate) fn threads() -> u32 {
     std::thread::available_parallelism()
         .map(|n| n.get() as u32)
         .unwrap_or(1)
@@ -50,44 +50,10 @@ pub fn upload(ctx: &Ctx, key: &str, dir: &Path, force: bool, level: Option<&str>
         return Ok(0);
     }
     let start = Instant::now();
-    let (mut w, mut reader) = pipe::pipe("packing the directory failed");
     let progress = Progress::new(format!("uploading '{key}'"), None);
-    let (packed, uploaded) = std::thread::scope(|s| {
-        let packer = s.spawn(move || {
-            let stats = archive::pack(dir, &mut w, level, threads())?;
-            w.finish()
-                .map_err(|_| Error::Other("dir upload: the upload stopped".into()))?;
-            Ok::<_, Error>(stats)
-        });
-        let opts = UploadOpts {
-            part_size: ctx.cfg.part_size,
-            concurrency: ctx.cfg.concurrency,
-            meta_sha256: None,
-            known_size: None,
-        };
-        let up = transfer::upload(
-            &client,
-            &name,
-            &mut reader,
-            &dir.display().to_string(),
-            &opts,
-            &progress,
-        );
-        // Dropping the reader unblocks a packer still writing after a failed upload.
-        drop(reader);
-        let packed = packer
-            .join()
-            .unwrap_or_else(|_| Err(Error::Other("the packing thread panicked".into())));
-        (packed, up)
-    });
-    progress.finish();
-    // The packer's own error says more than the upload's "packing failed".
-    let stats = match (packed, uploaded) {
-        (Err(e), _) => return Err(e),
-        (Ok(_), Err(e)) => return Err(e),
-        (Ok(stats), Ok(up)) => (stats, up),
-    };
-    let (stats, up) = stats;
+    let (stats, up) = pack_and_upload(ctx, &client, &name, dir, &progress, |w| {
+        archive::pack(dir, w, level, threads())
+    })?;
     output::summary(
         &format!(
             "stored {} entries ({}) as",
@@ -101,7 +67,54 @@ pub fn upload(ctx: &Ctx, key: &str, dir: &Path, force: bool, level: Option<&str>
     Ok(0)
 }
 
-fn running_as_root() -> bool {
+/// Runs `pack` on a thread, writing into a bounded pipe that a multipart upload to `name`
+/// reads: no temporary archive. A failed pack aborts the upload (nothing becomes visible) and
+/// its error, which says more than the upload's, is the one returned.
+pub(crate) fn pack_and_upload(
+    ctx: &Ctx,
+    client: &crate::s3::Client,
+    name: &str,
+    what: &Path,
+    progress: &Progress,
+    pack: impl FnOnce(&mut dyn io::Write) -> Result<archive::PackStats> + Send,
+) -> Result<(archive::PackStats, transfer::Uploaded)> {
+    let (mut w, mut reader) = pipe::pipe("packing failed");
+    let (packed, uploaded) = std::thread::scope(|s| {
+        let packer = s.spawn(move || {
+            let stats = pack(&mut w)?;
+            w.finish()
+                .map_err(|_| Error::Other("the upload stopped".into()))?;
+            Ok::<_, Error>(stats)
+        });
+        let opts = UploadOpts {
+            part_size: ctx.cfg.part_size,
+            concurrency: ctx.cfg.concurrency,
+            meta_sha256: None,
+            known_size: None,
+        };
+        let up = transfer::upload(
+            client,
+            name,
+            &mut reader,
+            &what.display().to_string(),
+            &opts,
+            progress,
+        );
+        // Dropping the reader unblocks a packer still writing after a failed upload.
+        drop(reader);
+        let packed = packer
+            .join()
+            .unwrap_or_else(|_| Err(Error::Other("the packing thread panicked".into())));
+        (packed, up)
+    });
+    progress.finish();
+    match (packed, uploaded) {
+        (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+        (Ok(stats), Ok(up)) => Ok((stats, up)),
+    }
+}
+
+pub(crate) fn running_as_root() -> bool {
     // /proc/self belongs to the process's effective user: no libc call needed.
     fs::metadata("/proc/self")
         .map(|m| m.uid() == 0)

@@ -4,10 +4,10 @@
 //! Each command family lives in its own file: `files.rs` (download/upload/exists/list/delete),
 //! `setup.rs` (init/doctor), `housekeeping.rs` (usage/prune). `key` and `version` need no config and are handled here.
 
-mod dir;
+pub(crate) mod dir;
 mod docker;
 mod files;
-mod housekeeping;
+pub(crate) mod housekeeping;
 mod setup;
 
 use crate::cli::{Command, Globals};

@@ -15,6 +15,7 @@ mod housekeeping;
 mod limited;
 mod memory;
 mod s3_client;
+mod semaphore;
 mod tls;
 
 use std::path::{Path, PathBuf};
