@@ -116,9 +116,18 @@ EOF
   REGISTRY=127.0.0.1:$port
 }
 
+# dockerd leaves mounts under its exec root (exec/netns/default) when it is stopped; they
+# make the next start's `rm -rf` fail with "Device or resource busy".
+unmount_leftovers() {
+  is_root || return 0
+  awk -v d="$DRUN/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null || true; done
+}
+
 cmd_start() {
   HOST="" REGISTRY=""
   cmd_stop quiet
+  unmount_leftovers
   rm -rf "$DRUN"
   mkdir -p "$DRUN"
   rm -f "$ENVFILE"
@@ -173,6 +182,7 @@ cmd_stop() {
   for pid in "${live[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   for d in "${dirs[@]}"; do [[ $d == /tmp/cacher-dockerd.* ]] && rm -rf "$d"; done
+  unmount_leftovers
   rm -f "$PIDS" "$ENVFILE"
 }
 
