@@ -370,42 +370,26 @@ fn list(ctx: &Ctx, client: &Client, sort: SortBy) -> Result<i32> {
         say("Cache is empty.");
         return Ok(0);
     }
-    // S3 keeps no access time: it sorts, and shows, as the store time.
+    // S3 keeps no access time: ACCESS_TIME sorts as the store time.
     match sort {
         SortBy::Size => all.sort_by(|a, b| b.size.cmp(&a.size).then(a.name.cmp(&b.name))),
         SortBy::StoreTime | SortBy::AccessTime => {
             all.sort_by(|a, b| b.written.cmp(&a.written).then(a.name.cmp(&b.name)))
         }
     }
-    let rows: Vec<[String; 4]> = all
-        .iter()
-        .map(|e| {
-            let t = e
-                .written
-                .map(crate::timefmt::list_time)
-                .unwrap_or_else(|| "-".into());
-            [
-                ctx.relative(&e.name).to_string(),
-                human(e.size),
-                t.clone(),
-                t,
-            ]
-        })
-        .collect();
-    let head = ["KEY", "SIZE", "STORED AT", "ACCESSED AT"].map(String::from);
-    let mut widths = [0usize; 4];
-    for r in std::iter::once(&head).chain(&rows) {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    for r in std::iter::once(&head).chain(&rows) {
-        let line: Vec<String> = r
-            .iter()
-            .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        say(line.join("   ").trim_end());
+    // Semaphore's layout: `%-60s %-12s %-12s`, times as Go's RFC822.
+    say(&format!("{:<60} {:<12} {:<12}", "NAME", "SIZE", "STORED AT").trim_end());
+    for e in &all {
+        let t = e
+            .written
+            .map(crate::timefmt::rfc822)
+            .unwrap_or_else(|| "-".into());
+        let line = format!(
+            "{:<60} {:<12} {t:<12}",
+            ctx.relative(&e.name),
+            human(e.size)
+        );
+        say(line.trim_end());
     }
     Ok(0)
 }
@@ -415,25 +399,30 @@ fn store(ctx: &Ctx, client: &Client, key: &str, path: &str) -> Result<()> {
     let name = ctx.object(&key)?;
     let p = PathBuf::from(path);
     if fs::symlink_metadata(&p).is_err() {
-        say(&format!("'{path}' doesn't exist locally."));
+        say(&format!("Path {path} does not exist."));
         return Ok(());
     }
     if client.head_object(&name)?.is_some() {
         say(&format!("Key '{key}' already exists."));
         return Ok(());
     }
-    say(&format!("Uploading '{path}' with cache key '{key}'..."));
+    // Semaphore compresses to a temporary file, then uploads it, and reports each step. Here
+    // both happen at once (streamed, no temporary file), so the same lines come in the same
+    // order, with the one duration of the whole transfer.
+    say(&format!("Compressing {path}..."));
     let start = Instant::now();
     let progress = Progress::new(format!("uploading '{key}'"), None);
     let level = ctx.cfg.level;
     let (_stats, up) = dircmd::pack_and_upload(ctx, client, &name, &p, &progress, |w| {
         archive::pack_path(&p, w, level, dircmd::threads())
     })?;
+    let took = go_duration(start.elapsed());
     say(&format!(
-        "Upload complete. Duration: {}. Size: {} bytes.",
-        go_duration(start.elapsed()),
+        "Compression complete. Duration: {took}. Size: {} bytes.",
         human(up.bytes)
     ));
+    say(&format!("Uploading '{path}' with cache key '{key}'..."));
+    say(&format!("Upload complete. Duration: {took}."));
     Ok(())
 }
 
@@ -528,11 +517,14 @@ fn fetch(ctx: &Ctx, client: &Client, key: &str) -> Result<()> {
         }
     };
     let staging = staging.expect("unpack_rooted created the staging directory");
+    // Downloading and unpacking were one streamed step: Semaphore's lines, one duration.
+    let took = go_duration(start.elapsed());
     say(&format!(
-        "Download complete. Duration: {}. Size: {} bytes.",
-        go_duration(start.elapsed()),
+        "Download complete. Duration: {took}. Size: {} bytes.",
         human(size)
     ));
+    say(&format!("Unpacking '{key}'..."));
+    say(&format!("Unpack complete. Duration: {took}."));
     let swapped = archive::replace_dir(&staging.join("data"), &root);
     let _ = fs::remove_dir_all(&staging);
     drop(undo);

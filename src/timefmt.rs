@@ -217,6 +217,21 @@ pub fn list_time(unix: i64) -> String {
     format(unix, ' ', "")
 }
 
+/// `02 Jan 06 15:04 UTC`, Go's `time.RFC822` as Semaphore's `cache list` prints it.
+pub fn rfc822(unix: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let ((y, mo, d), secs) = utc(unix);
+    format!(
+        "{d:02} {} {:02} {:02}:{:02} UTC",
+        MONTHS[(mo - 1) as usize],
+        y.rem_euclid(100),
+        secs / 3600,
+        secs / 60 % 60
+    )
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ`, for `list --json`.
 pub fn rfc3339(unix: i64) -> String {
     format(unix, 'T', "Z")
@@ -334,6 +349,12 @@ mod tests {
             assert_eq!(list_time(unix), list, "list_time({unix})");
             assert_eq!(rfc3339(unix), json, "rfc3339({unix})");
         }
+    }
+
+    #[test]
+    fn go_rfc822() {
+        assert_eq!(rfc822(S3_DOC), "12 Oct 09 17:50 UTC");
+        assert_eq!(rfc822(0), "01 Jan 70 00:00 UTC");
     }
 
     #[test]

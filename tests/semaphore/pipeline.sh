@@ -25,7 +25,7 @@ mask() {
   sed -E \
     -e "s/Duration: [^ ]+\./Duration: <t>./" \
     -e "s/Size: [^ ]+ bytes/Size: <n> bytes/" \
-    -e "s/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}/<time>/g" \
+    -e "s/[0-9]{2} [A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2} UTC/<time>/g" \
     -e "s/USED SPACE: .*/USED SPACE: <n>/" \
     -e "s#${HOME}#<home>#g" \
     -e "s/$(md5sum package-lock.json | cut -c1-32)/<md5 package-lock.json>/g" \
