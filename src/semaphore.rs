@@ -378,7 +378,7 @@ fn list(ctx: &Ctx, client: &Client, sort: SortBy) -> Result<i32> {
         }
     }
     // Semaphore's layout: `%-60s %-12s %-12s`, times as Go's RFC822.
-    say(&format!("{:<60} {:<12} {:<12}", "NAME", "SIZE", "STORED AT").trim_end());
+    say(format!("{:<60} {:<12} {:<12}", "NAME", "SIZE", "STORED AT").trim_end());
     for e in &all {
         let t = e
             .written
