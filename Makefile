@@ -24,8 +24,7 @@ test:
 ## Opt-in: the integration suite against Garage (built from crates.io the first time, ~20 min).
 test-garage:
 	bash tests/bed/garage.sh install
-	bash tests/bed/garage.sh start
-	( set -a; . target/testbed/garage.env; set +a; $(CARGO) test -p cacher --test it ); rc=$$?; bash tests/bed/garage.sh stop; exit $$rc
+	CACHER_TEST_SERVERS=garage bash tests/run.sh
 
 ## Unit tests and SigV4 vectors only (no servers).
 test-unit:

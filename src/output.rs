@@ -71,19 +71,27 @@ pub fn debug(msg: impl FnOnce() -> String) {
     }
 }
 
-/// `12.3 MiB` style sizes (binary units, one decimal above bytes).
-pub fn human_size(n: u64) -> String {
-    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+/// `n` bytes from 1 KiB up as (value, power of 1024 minus one: 0 = K … 5 = E); `None` below.
+pub fn scale_1024(n: u64) -> Option<(f64, usize)> {
     if n < 1024 {
-        return format!("{n} B");
+        return None;
     }
     let mut v = n as f64 / 1024.0;
     let mut i = 0;
-    while v >= 1024.0 && i < UNITS.len() - 1 {
+    while v >= 1024.0 && i < 5 {
         v /= 1024.0;
         i += 1;
     }
-    format!("{v:.1} {}", UNITS[i])
+    Some((v, i))
+}
+
+/// `12.3 MiB` style sizes (binary units, one decimal above bytes).
+pub fn human_size(n: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    match scale_1024(n) {
+        None => format!("{n} B"),
+        Some((v, i)) => format!("{v:.1} {}", UNITS[i]),
+    }
 }
 
 /// The one summary line a transfer ends with: `hit 'key' 12.3 MiB in 0.41 s (30.0 MiB/s)`.

@@ -179,16 +179,10 @@ fn say(line: &str) {
 /// Sizes as Semaphore prints them: `512B`, `1.5K`, `12.0M`, `3.2G` (powers of 1024).
 pub fn human(n: u64) -> String {
     const UNITS: [&str; 6] = ["K", "M", "G", "T", "P", "E"];
-    if n < 1024 {
-        return format!("{n}B");
+    match crate::output::scale_1024(n) {
+        None => format!("{n}B"),
+        Some((v, i)) => format!("{v:.1}{}", UNITS[i]),
     }
-    let mut v = n as f64 / 1024.0;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    format!("{v:.1}{}", UNITS[u])
 }
 
 /// Durations as Go prints a `time.Duration` at this scale: `1.234s`, `250ms`.
@@ -266,44 +260,22 @@ fn run(ctx: &Ctx, cmd: Cmd) -> Result<i32> {
     match cmd {
         Cmd::Help => Ok(0),
         Cmd::Store(Some((key, path))) => store(ctx, &client, &key, &path).map(|_| 0),
-        Cmd::Store(None) => {
-            let found = lookup(ctx, false)?;
-            if found.is_empty() {
-                say("Nothing to store in cache.");
-            }
-            let mut last = "";
-            for l in found {
-                if l.detected != last {
-                    say(&format!("Detected {}.", l.detected));
-                    last = l.detected;
-                }
-                store(ctx, &client, &l.keys[0], &l.path)?;
-            }
-            Ok(0)
-        }
+        Cmd::Store(None) => per_lockfile(lookup(ctx, false)?, "Nothing to store in cache.", |l| {
+            store(ctx, &client, &l.keys[0], &l.path)
+        }),
         Cmd::Restore(Some(keys)) => {
             let keys: Vec<String> = keys.split(',').map(str::to_string).collect();
             restore(ctx, &client, &keys).map(|_| 0)
         }
         Cmd::Restore(None) => {
-            let found = lookup(ctx, true)?;
-            if found.is_empty() {
-                say("Nothing to restore from cache.");
-            }
-            let mut last = "";
-            for l in found {
-                if l.detected != last {
-                    say(&format!("Detected {}.", l.detected));
-                    last = l.detected;
-                }
+            per_lockfile(lookup(ctx, true)?, "Nothing to restore from cache.", |l| {
                 say(&format!(
                     "Fetching '{}' directory with cache keys '{}'...",
                     l.path,
                     l.keys.join(",")
                 ));
-                restore(ctx, &client, &l.keys)?;
-            }
-            Ok(0)
+                restore(ctx, &client, &l.keys)
+            })
         }
         Cmd::HasKey(key) => {
             let key = normalize(&key);
@@ -349,6 +321,27 @@ fn run(ctx: &Ctx, cmd: Cmd) -> Result<i32> {
         }
         Cmd::List(sort) => list(ctx, &client, sort),
     }
+}
+
+/// Runs `each` for every detected path, saying `Detected FILE.` once per lockfile first, or
+/// `none` when no lockfile was found.
+fn per_lockfile(
+    found: Vec<Lookup>,
+    none: &str,
+    mut each: impl FnMut(&Lookup) -> Result<()>,
+) -> Result<i32> {
+    if found.is_empty() {
+        say(none);
+    }
+    let mut last = "";
+    for l in &found {
+        if l.detected != last {
+            say(&format!("Detected {}.", l.detected));
+            last = l.detected;
+        }
+        each(l)?;
+    }
+    Ok(0)
 }
 
 /// `<project>/`: the folder every key of this project lives in.

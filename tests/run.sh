@@ -33,6 +33,13 @@ export CACHER_TEST_STATIC_BIN=$PWD/$static_bin
 trap 'bash tests/bed/docker.sh stop || true; bash tests/bed/bed.sh stop || true' EXIT
 step "test bed: start"
 bash tests/bed/bed.sh start
+# `make test-garage` (CACHER_TEST_SERVERS=garage): started after bed.sh, which resets the run
+# directory the env files live in.
+if [[ " ${CACHER_TEST_SERVERS:-} " == *" garage "* ]]; then
+  trap 'bash tests/bed/garage.sh stop || true; bash tests/bed/docker.sh stop || true; bash tests/bed/bed.sh stop || true' EXIT
+  step "test bed: Garage"
+  bash tests/bed/garage.sh start
+fi
 step "test bed: docker engine and registry"
 # Without them the docker tests fail (one line each, saying why); the rest still runs.
 bash tests/bed/docker.sh start || echo "the docker bed did not start: the docker tests will fail" >&2
@@ -44,7 +51,12 @@ cargo test -p cacher --test it --no-run
 failed=()
 for server in ${CACHER_TEST_SERVERS:-s3s-fs moto}; do
   step "integration tests against $server"
-  envfile=$(bash tests/bed/bed.sh env "$server")
+  # Garage comes from `make test-garage` (tests/bed/garage.sh), the others from bed.sh.
+  if [[ $server == garage ]]; then
+    envfile=${BED_RUN:-target/testbed}/garage.env
+  else
+    envfile=$(bash tests/bed/bed.sh env "$server")
+  fi
   if ! ( set -a; . "$envfile"; if [[ -f $docker_env ]]; then . "$docker_env"; fi; set +a; cargo test -p cacher --test it -- --test-threads "${CACHER_TEST_THREADS:-4}" ); then
     failed+=("$server")
   fi
