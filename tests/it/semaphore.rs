@@ -170,3 +170,46 @@ fn the_seed_setup_works_with_four_permissions() {
     ok("clear", 0, "Deleted all caches.");
     ok("has_key deps-2", 1, "doesn't exist");
 }
+
+#[test]
+fn errors_are_one_line_on_stderr_and_never_show_the_secret() {
+    let srv = Server::get();
+    let bin = bin_dir();
+    let home = TempDir::new("sem-err-home");
+    let wrong = "WrongSecretValue/0123456789abcdefXYZ";
+    for fail in ["", "true"] {
+        let o = shell(
+            bin.path(),
+            home.path(),
+            home.path(),
+            &[
+                ("SEMAPHORE_CACHE_S3_URL", &srv.endpoint),
+                ("SEMAPHORE_CACHE_S3_BUCKET", &srv.bucket),
+                ("SEMAPHORE_CACHE_S3_KEY", &srv.key_id),
+                ("SEMAPHORE_CACHE_S3_SECRET", wrong),
+                ("SEMAPHORE_PROJECT_ID", "p"),
+                ("CACHE_FAIL_ON_ERROR", fail),
+            ],
+        )
+        .args(["-c", "cache store k ."])
+        .output()
+        .unwrap();
+        let (out, err) = (
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr),
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(i32::from(fail == "true")),
+            "{out}\n{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "one error line: {err}");
+        assert!(err.starts_with("cache: "), "{err}");
+        for s in [wrong, srv.secret.as_str()] {
+            assert!(
+                !out.contains(s) && !err.contains(s),
+                "a secret leaked:\n{out}\n{err}"
+            );
+        }
+    }
+}
