@@ -10,7 +10,6 @@
 
 use std::ffi::OsString;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -475,7 +474,7 @@ fn fetch(ctx: &Ctx, client: &Client, key: &str) -> Result<()> {
                 )));
             };
             let progress = Progress::new(format!("restoring '{key}'"), Some(meta.size));
-            let mut counted = CountedRead {
+            let mut counted = dircmd::Counted {
                 inner: r,
                 progress: &progress,
             };
@@ -524,19 +523,6 @@ fn fetch(ctx: &Ctx, client: &Client, key: &str) -> Result<()> {
     swapped?;
     say(&format!("Restored: {}.", root.display()));
     Ok(())
-}
-
-struct CountedRead<'a> {
-    inner: &'a mut dyn Read,
-    progress: &'a Progress,
-}
-
-impl Read for CountedRead<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.progress.add(n as u64);
-        Ok(n)
-    }
 }
 
 /// A lockfile found in the working directory: its keys (the first is the one `store` uses;

@@ -180,9 +180,9 @@ pub fn download(ctx: &Ctx, key: &str, dir: &Path, restore_keys: &[String]) -> Re
 }
 
 /// Counts bytes for the progress line as they are read.
-struct Counted<'a, R: Read + ?Sized> {
-    inner: &'a mut R,
-    progress: &'a Progress,
+pub(crate) struct Counted<'a, R: Read + ?Sized> {
+    pub inner: &'a mut R,
+    pub progress: &'a Progress,
 }
 
 impl<R: Read + ?Sized> Read for Counted<'_, R> {

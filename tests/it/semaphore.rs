@@ -38,6 +38,21 @@ fn shell(bin: &Path, home: &Path, cwd: &Path, env: &[(&str, &str)]) -> Command {
     c
 }
 
+/// What a Semaphore agent passes for the run's server: bucket, URL, keys, project.
+fn agent_env<'a>(
+    srv: &'a Server,
+    secret: &'a str,
+    project: &'a str,
+) -> [(&'static str, &'a str); 5] {
+    [
+        ("SEMAPHORE_CACHE_S3_URL", &srv.endpoint),
+        ("SEMAPHORE_CACHE_S3_BUCKET", &srv.bucket),
+        ("SEMAPHORE_CACHE_S3_KEY", &srv.key_id),
+        ("SEMAPHORE_CACHE_S3_SECRET", secret),
+        ("SEMAPHORE_PROJECT_ID", project),
+    ]
+}
+
 #[test]
 fn a_semaphore_pipeline_runs_unchanged() {
     let srv = Server::get();
@@ -57,14 +72,13 @@ fn a_semaphore_pipeline_runs_unchanged() {
         home.path(),
         project.path(),
         &[
-            ("SEMAPHORE_CACHE_S3_URL", &srv.endpoint),
-            ("SEMAPHORE_CACHE_S3_BUCKET", &srv.bucket),
-            ("SEMAPHORE_CACHE_S3_KEY", &srv.key_id),
-            ("SEMAPHORE_CACHE_S3_SECRET", &srv.secret),
-            ("SEMAPHORE_PROJECT_ID", &id),
-            ("SEMAPHORE_GIT_BRANCH", "main"),
-            ("CACHER_REGION", &srv.region),
-        ],
+            &agent_env(&srv, &srv.secret, &id)[..],
+            &[
+                ("SEMAPHORE_GIT_BRANCH", "main"),
+                ("CACHER_REGION", &srv.region),
+            ],
+        ]
+        .concat(),
     )
     .arg(&script)
     .output()
@@ -183,13 +197,10 @@ fn errors_are_one_line_on_stderr_and_never_show_the_secret() {
             home.path(),
             home.path(),
             &[
-                ("SEMAPHORE_CACHE_S3_URL", &srv.endpoint),
-                ("SEMAPHORE_CACHE_S3_BUCKET", &srv.bucket),
-                ("SEMAPHORE_CACHE_S3_KEY", &srv.key_id),
-                ("SEMAPHORE_CACHE_S3_SECRET", wrong),
-                ("SEMAPHORE_PROJECT_ID", "p"),
-                ("CACHE_FAIL_ON_ERROR", fail),
-            ],
+                &agent_env(&srv, wrong, "p")[..],
+                &[("CACHE_FAIL_ON_ERROR", fail)],
+            ]
+            .concat(),
         )
         .args(["-c", "cache store k ."])
         .output()
